@@ -1,0 +1,3 @@
+from arctl.cli import main
+
+main()

@@ -1,0 +1,128 @@
+"""Evaluate one train.py: static checks, fold jobs in the sandbox, host-side scoring."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from arctl import checks, scoring
+from arctl.prepare import TEST_JOB, PreparedTask
+from arctl.sandbox import runner
+from arctl.sandbox.policy import Limits
+
+# When folds fail differently, the verdict names the most telling failure.
+SEVERITY = ["rejected", "oom", "timeout", "crashed", "invalid", "ok"]
+
+
+@dataclasses.dataclass
+class Evaluation:
+    verdict: str
+    metric: str
+    greater_is_better: bool
+    fold_scores: dict[str, float]
+    seconds: float
+    candidate_sha256: str
+    hypothesis: str = ""
+    reason: str = ""
+    stderr_tail: str = ""
+    jobs: dict[str, dict] = dataclasses.field(default_factory=dict)
+    image_id: str = ""
+    harness_sha256: str = ""
+    task_key: str = ""
+    test_sealed: bool = False
+
+    @property
+    def mean(self) -> float | None:
+        return statistics.fmean(self.fold_scores.values()) if self.verdict == "ok" else None
+
+    def to_json(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["mean"] = self.mean
+        return d
+
+
+def harness_sha256() -> str:
+    h = hashlib.sha256()
+    for p in sorted(runner.HARNESS_DIR.rglob("*.py")):
+        h.update(p.relative_to(runner.HARNESS_DIR).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
+def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits | None = None,
+             with_test: bool = False, engine=None) -> Evaluation:
+    """Evaluate a candidate's source. Never raises for anything the candidate does."""
+    limits = limits or Limits(deadline=task.spec.budget_seconds)
+    started = time.monotonic()
+    result = Evaluation(verdict="ok", metric=task.spec.metric, greater_is_better=task.spec.greater_is_better,
+                        fold_scores={}, seconds=0.0, candidate_sha256=hashlib.sha256(source).hexdigest(),
+                        hypothesis=checks.hypothesis(source), harness_sha256=harness_sha256(), task_key=task.key)
+    problems = checks.static_problems(source)
+    if problems:
+        result.verdict, result.reason = "rejected", "; ".join(problems)
+        return result
+
+    engine = engine or runner.client()
+    runner.remove_leftovers(engine)
+    result.image_id = engine.images.get(image).id
+    jobs = [runner.Job(j, task.job_dir(j)) for j in task.fold_jobs]
+    if with_test:
+        jobs.append(runner.Job(TEST_JOB, task.job_dir(TEST_JOB)))
+    with tempfile.TemporaryDirectory(prefix="arctl-candidate-") as cand:
+        cand_dir = Path(cand)
+        (cand_dir / "train.py").write_bytes(source)
+        os.chmod(cand_dir / "train.py", 0o444)
+        os.chmod(cand_dir, 0o555)
+        try:
+            outcomes = runner.run_jobs(engine, image, cand_dir, jobs, limits)
+        finally:
+            os.chmod(cand_dir, 0o755)
+
+    test_score = None
+    for name, out in outcomes.items():
+        if out.verdict == "ok":
+            labels = task.labels(name)
+            try:
+                preds = scoring.parse_predictions(out.output, labels.index)
+                value = scoring.score(task.spec.metric, labels, preds)
+            except scoring.InvalidPredictions as e:
+                out.verdict, out.reason = "invalid", str(e)
+            else:
+                if name == TEST_JOB:
+                    test_score = value
+                else:
+                    result.fold_scores[name] = value
+        result.jobs[name] = {"verdict": out.verdict, "seconds": round(out.seconds, 3), "exit_code": out.exit_code,
+                             "reason": out.reason}
+    folds = [outcomes[j] for j in task.fold_jobs]
+    worst = min(folds, key=lambda o: SEVERITY.index(o.verdict))
+    if worst.verdict != "ok":
+        result.verdict, result.reason, result.stderr_tail = worst.verdict, f"{worst.name}: {worst.reason}", worst.stderr_tail
+        result.fold_scores = {}
+    elif with_test and test_score is not None:
+        seal(task, result, test_score)
+        result.test_sealed = True
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def seal(task: PreparedTask, result: Evaluation, test_score: float) -> None:
+    """Record a test score host-side, outside every workspace; never shown unless revealed."""
+    task.sealed.mkdir(parents=True, exist_ok=True)
+    record = {"time": time.time(), "candidate_sha256": result.candidate_sha256, "metric": result.metric,
+              "test": test_score, "mean_validation": result.mean}
+    with open(task.sealed / "test_results.jsonl", "a") as f:
+        f.write(json.dumps(record) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def sealed_results(task: PreparedTask) -> list[dict]:
+    path = task.sealed / "test_results.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+

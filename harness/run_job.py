@@ -1,0 +1,73 @@
+"""Run one sandbox job: fit the candidate on the job's training rows, predict its other rows.
+
+Runs inside the container with /job, /candidate and /harness mounted read-only and /out
+writable. It never computes a metric and imports nothing from arctl's host code: the
+host scores the predictions file with labels this container never sees.
+"""
+
+import importlib.util
+import json
+import sys
+import traceback
+
+import numpy as np
+import pandas as pd
+
+JOB, CANDIDATE, OUT = "/job", "/candidate/train.py", "/out"
+
+
+def load_candidate(path):
+    spec = importlib.util.spec_from_file_location("train", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["train"] = module
+    spec.loader.exec_module(module)
+    if not callable(getattr(module, "build_pipeline", None)):
+        raise SystemExit("train.py does not define build_pipeline()")
+    return module
+
+
+def features(module, frame):
+    fn = getattr(module, "feature_fn", None)
+    if fn is None:
+        return frame
+    out = fn(frame.copy())
+    if not isinstance(out, pd.DataFrame) or len(out) != len(frame):
+        raise SystemExit("feature_fn must return a DataFrame with one row per input row")
+    return out
+
+
+def scores(model, X, task_type):
+    if task_type == "binary":
+        proba = np.asarray(model.predict_proba(X))
+        classes = list(getattr(model, "classes_", [0, 1]))
+        return proba[:, classes.index(1)] if 1 in classes else proba[:, -1]
+    raise SystemExit(f"task type {task_type!r} is not supported by this harness")
+
+
+def main():
+    with open(f"{JOB}/job.json") as f:
+        job = json.load(f)
+    train = pd.read_csv(f"{JOB}/train.csv")
+    predict = pd.read_csv(f"{JOB}/predict.csv")
+    y = train.pop(job["target"])
+    ids = predict.pop(job["row_id"]).to_numpy()
+
+    module = load_candidate(CANDIDATE)
+    X_fit, X_pred = features(module, train), features(module, predict)
+    model = module.build_pipeline()
+    model.fit(X_fit, y)
+    result = pd.DataFrame({"row_id": ids, "score": scores(model, X_pred, job["task_type"])})
+    result.to_csv(f"{OUT}/predictions.csv", index=False, float_format="%.17g")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except SystemExit as e:
+        if e.code not in (None, 0):
+            print(f"harness: {e.code}", file=sys.stderr)
+            sys.exit(1)
+        raise
+    except BaseException:
+        traceback.print_exc()
+        sys.exit(1)

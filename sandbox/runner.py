@@ -1,0 +1,250 @@
+"""Run sandbox jobs: one fresh hardened container per job, a host-enforced deadline, a verdict.
+
+The host never runs candidate code; it starts containers, watches the clock and the output
+directory, kills on breach, and reads outputs only after the container has exited.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import os
+import shutil
+import socket
+import stat
+import tempfile
+import time
+from pathlib import Path
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from arctl.sandbox.policy import LABEL, Limits, container_kwargs
+
+HARNESS_DIR = Path(__file__).resolve().parent.parent / "harness"
+COMMAND = ["python3", "-s", "-B", "/harness/run_job.py"]
+OWNER = "org.arctl.owner"
+TAIL_LINES = 50
+TAIL_BYTES = 8192
+POLL = 0.25
+
+
+class EngineUnavailable(RuntimeError):
+    """No Docker engine answers."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    name: str
+    job_dir: Path  # mounted read-only at /job
+
+
+@dataclasses.dataclass
+class JobResult:
+    name: str
+    verdict: str  # ok | timeout | oom | crashed | invalid
+    exit_code: int | None
+    seconds: float
+    stderr_tail: str = ""
+    reason: str = ""
+    output: bytes | None = None  # the predictions file, when it passed the file checks
+    peak_out_bytes: int = 0
+
+
+def client() -> docker.DockerClient:
+    try:
+        c = docker.from_env(timeout=30, environment={k: v for k, v in os.environ.items() if k.startswith("DOCKER_")})
+        c.ping()
+        return c
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as e:
+        raise EngineUnavailable(
+            f"no Docker engine is reachable ({e}). Start one (e.g. `sudo systemctl start docker`, "
+            "or `dockerd &` as root) and check that `docker info` works for this user."
+        ) from e
+
+
+def owner_label() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def remove_leftovers(engine: docker.DockerClient) -> int:
+    """Remove job containers left by arctl processes of this host that no longer run."""
+    removed = 0
+    host = socket.gethostname()
+    for c in engine.containers.list(all=True, filters={"label": LABEL}):
+        owner = c.labels.get(OWNER, "")
+        name, _, pid = owner.rpartition(":")
+        if name == host and pid.isdigit() and _alive(int(pid)):
+            continue
+        try:
+            c.remove(force=True)
+            removed += 1
+        except docker.errors.NotFound:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_jobs(engine: docker.DockerClient, image: str, candidate_dir: Path, jobs: list[Job],
+             limits: Limits) -> dict[str, JobResult]:
+    """Run every job of one candidate concurrently within the CPU budget, all under one deadline."""
+    deadline = time.monotonic() + limits.deadline
+    with concurrent.futures.ThreadPoolExecutor(max_workers=limits.concurrency) as pool:
+        futures = {job.name: pool.submit(run_job, engine, image, candidate_dir, job, limits, deadline)
+                   for job in jobs}
+        return {name: f.result() for name, f in futures.items()}
+
+
+def run_job(engine: docker.DockerClient, image: str, candidate_dir: Path, job: Job, limits: Limits,
+            deadline: float) -> JobResult:
+    start = time.monotonic()
+    if start >= deadline:
+        return JobResult(job.name, "timeout", None, 0.0, reason="the candidate's deadline passed before this job started")
+    out_dir = Path(tempfile.mkdtemp(prefix=f"arctl-out-{job.name}-"))
+    os.chmod(out_dir, 0o777)  # the job runs as nobody
+    mounts = {
+        str(HARNESS_DIR): ("/harness", "ro"),
+        str(candidate_dir): ("/candidate", "ro"),
+        str(job.job_dir): ("/job", "ro"),
+        str(out_dir): ("/out", "rw"),
+    }
+    container = engine.containers.create(
+        image, COMMAND, **container_kwargs(limits, mounts, {OWNER: owner_label(), "org.arctl.job": job.name}))
+    try:
+        container.start()
+        killed_for, peak = _watch(container, out_dir, limits, deadline)
+        container.reload()
+        state = container.attrs["State"]
+        seconds = time.monotonic() - start
+        exit_code = state.get("ExitCode")
+        tail = _stderr_tail(container)
+        result = JobResult(job.name, "ok", exit_code, seconds, tail, peak_out_bytes=peak)
+        if killed_for == "timeout":
+            result.verdict, result.reason = "timeout", f"killed at the deadline ({limits.deadline:g} s for the candidate)"
+        elif killed_for:
+            result.verdict, result.reason = "invalid", killed_for
+        elif state.get("OOMKilled"):
+            result.verdict, result.reason = "oom", f"killed for exceeding the memory limit ({limits.memory // 2**20} MiB)"
+        elif exit_code != 0:
+            result.verdict, result.reason = "crashed", f"exited with code {exit_code}"
+        else:
+            _collect(result, out_dir, limits)
+        return result
+    finally:
+        _remove(container)
+        _remove_dir(engine, image, out_dir)
+
+
+def _watch(container, out_dir: Path, limits: Limits, deadline: float) -> tuple[str, int]:
+    """Wait for exit; kill at the deadline or when the output directory outgrows its cap."""
+    peak = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            _kill(container)
+            return "timeout", peak
+        try:
+            container.wait(timeout=min(POLL, remaining))
+            return "", max(peak, _dir_usage(out_dir, limits)[0])
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            pass
+        used, entries = _dir_usage(out_dir, limits)
+        peak = max(peak, used)
+        if used > limits.out_size or entries > limits.out_entries:
+            _kill(container)
+            return (f"the output directory outgrew its cap ({used} bytes in {entries} entries; "
+                    f"at most {limits.out_size} bytes in {limits.out_entries} entries)"), peak
+
+
+def _dir_usage(root: Path, limits: Limits) -> tuple[int, int]:
+    total = entries = 0
+    stack = [root]
+    while stack and entries <= limits.out_entries:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for e in it:
+                    entries += 1
+                    st = e.stat(follow_symlinks=False)
+                    total += st.st_blocks * 512
+                    if stat.S_ISDIR(st.st_mode):
+                        stack.append(Path(e.path))
+        except OSError:
+            continue
+    return total, entries
+
+
+def _kill(container) -> None:
+    try:
+        container.kill()
+    except docker.errors.APIError:
+        pass  # already exited
+    try:
+        container.wait(timeout=30)
+    except (requests.exceptions.RequestException, docker.errors.APIError):
+        pass
+
+
+def _stderr_tail(container) -> str:
+    try:
+        raw = container.logs(stdout=False, stderr=True, tail=TAIL_LINES)
+    except docker.errors.APIError:
+        return ""
+    return raw[-TAIL_BYTES:].decode("utf-8", "replace")
+
+
+def _collect(result: JobResult, out_dir: Path, limits: Limits) -> None:
+    """Read predictions.csv if, and only if, it is a plain file within the size cap."""
+    path = out_dir / "predictions.csv"
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        result.verdict = "crashed"
+        result.reason = "the job exited with code 0 without writing predictions"
+        return
+    if not stat.S_ISREG(st.st_mode):
+        result.verdict, result.reason = "invalid", "predictions.csv is not a regular file (link, FIFO or device)"
+        return
+    if st.st_size > limits.out_size:
+        result.verdict, result.reason = "invalid", f"predictions.csv is larger than {limits.out_size} bytes"
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise OSError("not a regular file")
+            result.output = f.read(limits.out_size + 1)
+    except OSError as e:
+        result.verdict, result.reason = "invalid", f"predictions.csv could not be read safely: {e}"
+        return
+    if len(result.output) > limits.out_size:
+        result.verdict, result.reason, result.output = "invalid", "predictions.csv is too large", None
+
+
+def _remove(container) -> None:
+    try:
+        container.remove(force=True)
+    except docker.errors.NotFound:
+        pass
+
+
+def _remove_dir(engine, image: str, path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    if path.exists():
+        # The job, running as another user, left something we may not delete: let a
+        # container of that user delete it (it runs no candidate code).
+        try:
+            engine.containers.run(image, ["find", "/out", "-mindepth", "1", "-delete"], volumes={str(path): {"bind": "/out", "mode": "rw"}},
+                                  user="65534:65534", network_mode="none", remove=True, entrypoint=[])
+        except docker.errors.DockerException:
+            pass
+        shutil.rmtree(path, ignore_errors=True)
