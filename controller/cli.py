@@ -51,7 +51,7 @@ def _engine():
 
 
 def _ensure_image(engine, base: str, wheelhouse: Path | None, force: bool = False) -> tuple[str, str]:
-    tag = sandbox_image.image_tag(base)
+    tag = sandbox_image.image_tag()
     found = None if force else sandbox_image.find(engine, tag)
     if found is not None:
         return tag, found.id
@@ -149,7 +149,8 @@ def eval_command(target, as_json, with_test, deadline, memory, cpus):
 
 def _print_summary(result: evaluation.Evaluation, label: str) -> None:
     out = Console()
-    table = Table(title=f"{label}: {result.hypothesis or '(no HYPOTHESIS)'}", title_justify="left")
+    out.print(f"[bold]{label}[/]  {result.hypothesis or '(no HYPOTHESIS)'}", highlight=False)
+    table = Table()
     table.add_column("job")
     table.add_column("verdict")
     table.add_column(result.metric, justify="right")

@@ -101,8 +101,9 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits | Non
                              "reason": out.reason}
     folds = [outcomes[j] for j in task.fold_jobs]
     worst = min(folds, key=lambda o: SEVERITY.index(o.verdict))
+    result.stderr_tail = worst.stderr_tail
     if worst.verdict != "ok":
-        result.verdict, result.reason, result.stderr_tail = worst.verdict, f"{worst.name}: {worst.reason}", worst.stderr_tail
+        result.verdict, result.reason = worst.verdict, f"{worst.name}: {worst.reason}"
         result.fold_scores = {}
     elif with_test and test_score is not None:
         seal(task, result, test_score)

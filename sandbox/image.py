@@ -32,10 +32,14 @@ def _dockerfile() -> Path:
     return DOCKERFILE if DOCKERFILE.is_file() else HERE.parent / "Dockerfile.sandbox"
 
 
-def image_tag(base: str) -> str:
-    """A tag that changes whenever the Dockerfile, the pinned libraries or the base change."""
+def image_tag() -> str:
+    """A tag that changes whenever the Dockerfile or the pinned libraries change.
+
+    The base is left out on purpose: an image built from a locally imported Debian base
+    serves the same as one from the registry's slim image (its id is recorded per evaluation).
+    """
     h = hashlib.sha256()
-    for part in (_dockerfile().read_bytes(), REQUIREMENTS.read_bytes(), base.encode()):
+    for part in (_dockerfile().read_bytes(), REQUIREMENTS.read_bytes()):
         h.update(hashlib.sha256(part).digest())
     return f"{REPOSITORY}:{h.hexdigest()[:12]}"
 
@@ -50,7 +54,7 @@ def find(engine: docker.DockerClient, tag: str):
 def build(engine: docker.DockerClient, base: str = DEFAULT_BASE, wheelhouse: Path | None = None,
           progress: Callable[[str], None] = lambda line: None) -> tuple[str, str]:
     """Build the image; return (tag, image id). Offline when a wheelhouse is given."""
-    tag = image_tag(base)
+    tag = image_tag()
     with tempfile.TemporaryDirectory(prefix="arctl-build-") as ctx:
         ctx_path = Path(ctx)
         shutil.copy(_dockerfile(), ctx_path / "Dockerfile")
@@ -66,7 +70,7 @@ def build(engine: docker.DockerClient, base: str = DEFAULT_BASE, wheelhouse: Pat
         log: list[str] = []
         try:
             for chunk in engine.api.build(path=ctx, tag=tag, buildargs={"BASE": base}, rm=True, forcerm=True,
-                                          decode=True, labels={"org.arctl.role": "sandbox"}):
+                                          decode=True, labels={"org.arctl.role": "sandbox", "org.arctl.base": base}):
                 if "error" in chunk:
                     raise BuildFailed(_failure(chunk["error"], log, base))
                 line = chunk.get("stream", "").rstrip()
@@ -96,7 +100,7 @@ def wheelhouse(dest: Path, python_version: str = "3.11") -> None:
     """Download every pinned wheel for the image's platform into dest (for offline builds)."""
     machine = {"arm64": "aarch64"}.get(platform.machine(), platform.machine())
     tags = [f"manylinux_2_{minor}_{machine}" for minor in (36, 34, 28, 27, 24, 17)] + [f"manylinux2014_{machine}"]
-    cmd = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--no-deps",
+    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--no-deps",
            "--python-version", python_version, "--implementation", "cp", "-r", str(REQUIREMENTS), "-d", str(dest)]
     for t in tags:
         cmd += ["--platform", t]

@@ -23,6 +23,7 @@ class Limits:
     pids: int = 256
     tmp_size: int = 256 * MiB
     out_size: int = 64 * MiB  # the output directory, and the largest file a job may write
+    predictions_size: int = 16 * MiB
     out_entries: int = 64
     nofile: int = 1024
     log_size: int = 1 * MiB  # the docker log kept on disk; the host reads a tail of it

@@ -27,7 +27,7 @@ COMMAND = ["python3", "-s", "-B", "/harness/run_job.py"]
 OWNER = "org.arctl.owner"
 TAIL_LINES = 50
 TAIL_BYTES = 8192
-POLL = 0.25
+POLL = 0.05  # how often the host checks the clock and the output directory
 
 
 class EngineUnavailable(RuntimeError):
@@ -214,19 +214,19 @@ def _collect(result: JobResult, out_dir: Path, limits: Limits) -> None:
     if not stat.S_ISREG(st.st_mode):
         result.verdict, result.reason = "invalid", "predictions.csv is not a regular file (link, FIFO or device)"
         return
-    if st.st_size > limits.out_size:
-        result.verdict, result.reason = "invalid", f"predictions.csv is larger than {limits.out_size} bytes"
+    if st.st_size > limits.predictions_size:
+        result.verdict, result.reason = "invalid", f"predictions.csv is larger than {limits.predictions_size} bytes"
         return
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
                 raise OSError("not a regular file")
-            result.output = f.read(limits.out_size + 1)
+            result.output = f.read(limits.predictions_size + 1)
     except OSError as e:
         result.verdict, result.reason = "invalid", f"predictions.csv could not be read safely: {e}"
         return
-    if len(result.output) > limits.out_size:
+    if len(result.output) > limits.predictions_size:
         result.verdict, result.reason, result.output = "invalid", "predictions.csv is too large", None
 
 

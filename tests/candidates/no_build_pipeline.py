@@ -1,0 +1,5 @@
+HYPOTHESIS = "broken: forgets build_pipeline"
+
+
+def build_model():
+    return None

@@ -1,0 +1,4 @@
+HYPOTHESIS = "broken: does not parse"
+
+def build_pipeline(:
+    return None
