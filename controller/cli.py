@@ -11,7 +11,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from arctl import __version__, evaluate as evaluation, paths, prepare as preparation, state, tasks
+from arctl import __version__, config, paths, state, tasks
+from arctl import evaluate as evaluation
+from arctl import prepare as preparation
 from arctl.errors import ArctlError
 from arctl.sandbox import image as sandbox_image
 from arctl.sandbox import runner
@@ -38,7 +40,10 @@ def main():
 
     \b
     Typical session:
+      arctl init my-research     a git workspace with train.py, program.md, arctl.toml
       arctl prepare              data, sandbox image, baseline sanity check
+      arctl run my-run           the ratchet on branch autoresearch/my-run (resumes)
+      arctl status my-run        progress table
       arctl eval train.py        evaluate one candidate (a file or a git revision)
     """
 
@@ -68,7 +73,21 @@ def _ensure_image(engine, base: str, wheelhouse: Path | None, force: bool = Fals
 
 
 @main.command()
-@click.option("--task", "task_name", default="heart", show_default=True, help="Built-in task to prepare.")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def init(directory):
+    """Create a research workspace in DIRECTORY: a git repository with the baseline train.py,
+    program.md (the agent's standing instructions) and arctl.toml (task, budget, agent, acceptance).
+
+    Refuses to overwrite an existing workspace.
+    """
+    from arctl import workspace
+
+    root = workspace.init(directory)
+    console.print(f"Workspace ready in {root}. Next: cd {directory} && arctl prepare && arctl run NAME")
+
+
+@main.command()
+@click.option("--task", "task_name", help="Built-in task to prepare [arctl.toml task.name, else heart].")
 @click.option("--data", type=click.Path(dir_okay=False, path_type=Path),
               help="Local copy of the task's data file instead of downloading it (sha256 is checked).")
 @base_option
@@ -82,8 +101,9 @@ def prepare(task_name, data, base, wheelhouse, check):
     mounted into a container. Re-running with the same data is instant.
     """
     workspace = paths.workspace_root()
-    spec = tasks.get(task_name)
-    task = preparation.prepare(spec, data)
+    cfg = config.load(workspace)
+    spec = tasks.get(task_name or cfg.task)
+    task = preparation.prepare(spec, data or (Path(cfg.data) if cfg.data else None))
     console.print(f"Task [bold]{spec.name}[/]: {task.n_train} train rows in {spec.folds} folds, "
                   f"{task.n_test} sealed test rows ({task.root})")
     engine = _engine()
@@ -196,3 +216,117 @@ def image_wheelhouse(dest):
     except subprocess.CalledProcessError as e:
         raise ArctlError(f"pip could not download the wheels (exit {e.returncode}); see its output above") from None
     console.print(f"Wheels in {dest}; build with `arctl image build --wheelhouse {dest}`")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--agent", "agent_kind", type=click.Choice(["auto", "claude", "command", "catalog"]),
+              help="Who proposes candidates [arctl.toml agent.kind; auto = claude with ANTHROPIC_API_KEY, else catalog].")
+@click.option("--model", help="Claude model [arctl.toml agent.model].")
+@click.option("--agent-command", help="Shell command of an external agent, run in a scratch copy (--agent command).")
+@click.option("--accept", "rule", type=click.Choice(["noise", "strict"]),
+              help="noise: the paired per-fold gain must clear z standard errors; strict: any gain [noise].")
+@click.option("--max-iters", type=click.IntRange(min=1), help="Stop when the run has this many iterations, baseline included.")
+@click.option("--max-time", type=float, help="Stop after this many seconds (this invocation).")
+@click.option("--max-cost", type=float, help="Stop when agent spend over the run reaches this many US dollars.")
+@click.option("--target", type=float, help="Stop when the best validation metric reaches this value.")
+@click.option("--patience", type=click.IntRange(min=1), help="Stop after this many iterations without a keep.")
+@click.option("--deadline", type=float, help="Wall-clock seconds per candidate [arctl.toml budget.deadline].")
+def run(name, agent_kind, model, agent_command, rule, max_iters, max_time, max_cost, target, patience, deadline):
+    """Run the ratchet on branch autoresearch/NAME (created from the current branch, resumed if it exists).
+
+    Each iteration: the agent proposes train.py, arctl checks it, commits it, evaluates it in the
+    sandbox, keeps the commit only if it really beats the best, otherwise resets, and appends a row
+    to runs/NAME/results.tsv and runs/NAME/ledger.jsonl. Discarded commits stay reachable as
+    refs/arctl/NAME/iter-N. Ctrl-C once finishes the current iteration; twice abandons it.
+    Leakage tripwire: a validation AUC of 0.99 or more stops the run.
+    """
+    from arctl import agents, ratchet
+
+    workspace = paths.workspace_root()
+    cfg = config.load(workspace)
+    for key, value in (("rule", rule), ("model", model), ("command", agent_command), ("deadline", deadline),
+                       ("agent", agent_kind)):
+        if value is not None:
+            setattr(cfg, key, value)
+    if agent_command and not agent_kind:
+        cfg.agent = "command"
+    try:
+        task, tag = state.load(workspace)
+    except ArctlError:
+        raise ArctlError(f"{workspace} is not prepared yet: run `arctl prepare` there first") from None
+    if not (workspace / ".git").exists() or not (workspace / "train.py").is_file():
+        raise ArctlError(f"{workspace} is not an arctl workspace (no git repository with train.py): see `arctl init`")
+    agent, why = agents.choose(cfg.agent, model=cfg.model, command=cfg.command, timeout=cfg.agent_timeout)
+    console.print(f"agent: [bold]{agent.name}[/] ({why}); acceptance: {cfg.rule}"
+                  + (f" (z={cfg.z:g}, min_delta={cfg.min_delta:g})" if cfg.rule == "noise" else ""))
+    rules = ratchet.StopRules(max_iters=max_iters, max_time=max_time, max_cost=max_cost, target=target,
+                              patience=patience)
+    out = Console(highlight=False)
+    loop = ratchet.Ratchet(workspace, name, agent, cfg, rules, task, tag, echo=lambda line: out.print(line, markup=False),
+                           engine=_engine())
+    loop.run()
+    _status_table(workspace, name)
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the ledger summary as JSON on stdout.")
+def status(name, as_json):
+    """Show the iterations of run NAME (the only run, when there is one), the best so far, time and cost."""
+    workspace = paths.workspace_root()
+    name = name or _only_run(workspace)
+    if as_json:
+        click.echo(json.dumps(_summary(workspace, name), indent=2))
+    else:
+        _status_table(workspace, name)
+
+
+def _only_run(workspace: Path) -> str:
+    runs = sorted(p.name for p in (workspace / "runs").glob("*") if (p / "ledger.jsonl").exists())
+    if len(runs) != 1:
+        raise ArctlError("name the run: " + (", ".join(runs) if runs else "there are no runs in this workspace yet"))
+    return runs[0]
+
+
+def _summary(workspace: Path, name: str) -> dict:
+    from arctl import ratchet
+    from arctl.ledger import Ledger
+
+    d = ratchet.run_dir(workspace, name)
+    if not (d / "ledger.jsonl").exists():
+        raise ArctlError(f"no run named {name!r} in {workspace}")
+    ledger = Ledger(d)
+    meta = json.loads((d / "run.json").read_text()) if (d / "run.json").exists() else {}
+    best = ledger.best()
+    keys = ("iter", "commit", "status", "val", "delta", "margin", "seconds", "cost_usd", "hypothesis", "reason")
+    return {
+        "name": name, "metric": meta.get("metric"), "accept": meta.get("accept"),
+        "iterations": len(ledger.rows), "kept": sum(r["status"] == "KEPT" for r in ledger.rows),
+        "best": {"iter": best["iter"], "commit": best["commit"], "val": best["val"]} if best else None,
+        "seconds": sum(r.get("seconds", 0.0) for r in ledger.rows),
+        "cost_usd": sum(r.get("cost_usd", 0.0) for r in ledger.rows),
+        "stops": meta.get("stops", []),
+        "rows": [{k: r.get(k) for k in keys} for r in ledger.rows],
+    }
+
+
+def _status_table(workspace: Path, name: str) -> None:
+    s = _summary(workspace, name)
+    out = Console()
+    table = Table(title=f"run {name}: {s['iterations']} iterations, {s['kept']} kept", title_justify="left")
+    for col, justify in (("iter", "right"), ("commit", "left"), (s["metric"], "right"), ("Δ", "right"),
+                         ("margin", "right"), ("status", "left"), ("s", "right")):
+        table.add_column(col, justify=justify, no_wrap=True)
+    table.add_column("hypothesis", no_wrap=True, overflow="ellipsis", min_width=20)
+    styles = {"KEPT": "green", "BASELINE": "cyan", "DISCARDED": "dim"}
+    for r in s["rows"]:
+        fmt = lambda v, spec: "" if v is None else format(v, spec)  # noqa: E731
+        table.add_row(str(r["iter"]), (r["commit"] or "")[:8], fmt(r["val"], ".4f"), fmt(r["delta"], "+.4f"),
+                      fmt(r["margin"], ".4f"), r["status"], fmt(r["seconds"], ".1f"), r["hypothesis"],
+                      style=styles.get(r["status"], "red"))
+    out.print(table)
+    best = s["best"]
+    out.print(f"best: iteration {best['iter']} ({best['commit'][:10]}) {s['metric']} {best['val']:.4f}" if best else "best: none yet")
+    out.print(f"time {s['seconds']:.0f} s, agent cost ${s['cost_usd']:.4f}"
+              + (f"; last stop: {s['stops'][-1]['reason']}" if s["stops"] else ""))

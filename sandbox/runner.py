@@ -85,6 +85,15 @@ def remove_leftovers(engine: docker.DockerClient) -> int:
     return removed
 
 
+def remove_own(engine: docker.DockerClient) -> None:
+    """Kill and remove this process's job containers (abandoning a candidate)."""
+    for c in engine.containers.list(all=True, filters={"label": f"{OWNER}={owner_label()}"}):
+        try:
+            c.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -1,0 +1,38 @@
+"""Agents propose candidates; the host decides everything else."""
+
+from __future__ import annotations
+
+import os
+
+from arctl.agents.base import Agent, AgentError, Context, Exhausted, Proposal
+from arctl.errors import ArctlError
+
+__all__ = ["Agent", "AgentError", "Context", "Exhausted", "Proposal", "choose"]
+
+
+def choose(kind: str, *, model: str, command: str, timeout: float) -> tuple[Agent, str]:
+    """The agent for a run and a sentence saying why it was chosen."""
+    if kind == "auto":
+        if os.environ.get("ANTHROPIC_API_KEY"):
+            kind, why = "claude", "ANTHROPIC_API_KEY is set"
+        else:
+            kind, why = "catalog", "no ANTHROPIC_API_KEY is set, so the offline catalog agent proposes candidates"
+    else:
+        why = "chosen in the settings"
+    if kind == "claude":
+        from arctl.agents.claude import ClaudeAgent
+
+        if not os.environ.get("ANTHROPIC_API_KEY"):
+            raise ArctlError("the claude agent needs ANTHROPIC_API_KEY; set it, or use --agent catalog")
+        return ClaudeAgent(model=model, timeout=timeout), why
+    if kind == "command":
+        from arctl.agents.command import CommandAgent
+
+        if not command.strip():
+            raise ArctlError("the command agent needs a command: --agent-command '...' or agent.command in arctl.toml")
+        return CommandAgent(command, timeout=timeout), why
+    if kind == "catalog":
+        from arctl.agents.catalog import CatalogAgent
+
+        return CatalogAgent(), why
+    raise ArctlError(f"unknown agent {kind!r}: choose claude, command or catalog")

@@ -1,0 +1,25 @@
+"""The offline agent: walks an ordered catalog of hand-written hypotheses (no key, no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from arctl import checks
+from arctl.agents.base import Context, Exhausted, Proposal
+
+CATALOG = Path(__file__).resolve().parent.parent / "artifact" / "catalog"
+
+
+class CatalogAgent:
+    name = "catalog"
+
+    def __init__(self, directory: Path = CATALOG):
+        self.entries = sorted(directory.glob("*.py"))
+
+    def propose(self, context: Context) -> Proposal:
+        index = context.iteration - 1  # iteration 0 is the baseline
+        if index >= len(self.entries):
+            raise Exhausted(f"the catalog's {len(self.entries)} hypotheses have all been tried")
+        source = self.entries[index].read_text()
+        return Proposal(hypothesis=checks.hypothesis(source.encode()) or self.entries[index].stem, train_py=source,
+                        notes=f"catalog entry {self.entries[index].name}")
