@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -19,7 +20,7 @@ from arctl.sandbox import image as sandbox_image
 from arctl.sandbox import runner
 from arctl.sandbox.policy import MiB, Limits
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 ARTIFACT = Path(__file__).resolve().parent / "artifact"
 
 base_option = click.option(
@@ -262,7 +263,7 @@ def run(name, agent_kind, model, agent_command, rule, max_iters, max_time, max_c
                   + (f" (z={cfg.z:g}, min_delta={cfg.min_delta:g})" if cfg.rule == "noise" else ""))
     rules = ratchet.StopRules(max_iters=max_iters, max_time=max_time, max_cost=max_cost, target=target,
                               patience=patience)
-    out = Console(highlight=False)
+    out = Console(highlight=False, soft_wrap=True)
     loop = ratchet.Ratchet(workspace, name, agent, cfg, rules, task, tag, echo=lambda line: out.print(line, markup=False),
                            engine=_engine())
     loop.run()
@@ -313,11 +314,12 @@ def _summary(workspace: Path, name: str) -> dict:
 
 def _status_table(workspace: Path, name: str) -> None:
     s = _summary(workspace, name)
-    out = Console()
-    table = Table(title=f"run {name}: {s['iterations']} iterations, {s['kept']} kept", title_justify="left")
+    out = Console(width=None if sys.stdout.isatty() else 160)  # piped output: do not squeeze to 80 columns
+    table = Table(title=f"run {name}: {s['iterations']} iterations, {s['kept']} kept", title_justify="left",
+                  box=box.SIMPLE_HEAD)
     for col, justify in (("iter", "right"), ("commit", "left"), (s["metric"], "right"), ("Δ", "right"),
                          ("margin", "right"), ("status", "left"), ("s", "right")):
-        table.add_column(col, justify=justify, no_wrap=True)
+        table.add_column(col, justify=justify, no_wrap=True, min_width=10 if col == "status" else None)
     table.add_column("hypothesis", no_wrap=True, overflow="ellipsis", min_width=20)
     styles = {"KEPT": "green", "BASELINE": "cyan", "DISCARDED": "dim"}
     for r in s["rows"]:

@@ -23,7 +23,7 @@ cpus_per_job = 1.0
 
 [agent]
 kind = "auto"               # auto (claude when ANTHROPIC_API_KEY is set, else catalog) | claude | command | catalog
-model = "claude-sonnet-4-5"
+model = "claude-sonnet-4-6"
 command = ""                # for kind = "command": e.g. "claude -p 'Follow program.md; edit train.py'"
 timeout = 900               # seconds an agent may take for one proposal
 history = 12                # recent attempts shown to the agent
@@ -44,7 +44,7 @@ class Config:
     memory_mib: int = 2048
     cpus_per_job: float = 1.0
     agent: str = "auto"
-    model: str = "claude-sonnet-4-5"
+    model: str = "claude-sonnet-4-6"
     command: str = ""
     agent_timeout: float = 900.0
     history: int = 12
