@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,21 @@ wheelhouse_option = click.option(
     help="Build offline from the wheels in this directory (env ARCTL_WHEELHOUSE); see `arctl image wheelhouse`.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class UsageFailure(click.ClickException):
+    exit_code = 2
+
+
+class Group(click.Group):
+    """Turns an ArctlError anywhere below into click's one-line error and exit status 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ArctlError as e:
+            raise UsageFailure(str(e)) from None
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="arctl")
 def main():
     """Unattended, tamper-proof autoresearch for tabular ML.
@@ -46,6 +61,9 @@ def main():
       arctl run my-run           the ratchet on branch autoresearch/my-run (resumes)
       arctl status my-run        progress table
       arctl eval train.py        evaluate one candidate (a file or a git revision)
+      arctl report my-run        plot + summary; --reveal-test shows the sealed test once
+      arctl verify my-run        re-run every kept commit; non-zero exit on mismatch
+      arctl doctor               what is set up, what is missing, what to do
     """
 
 
@@ -60,6 +78,7 @@ def _ensure_image(engine, base: str, wheelhouse: Path | None, force: bool = Fals
     tag = sandbox_image.image_tag()
     found = None if force else sandbox_image.find(engine, tag)
     if found is not None:
+        found.tag(sandbox_image.REPOSITORY, "latest")  # the name compose.yaml uses
         return tag, found.id
     console.print(f"Building the sandbox image [bold]{tag}[/] from {base}"
                   + (f" with wheels from {wheelhouse}" if wheelhouse else "") + " …")
@@ -193,7 +212,7 @@ def _print_summary(result: evaluation.Evaluation, label: str) -> None:
         out.print("test score sealed host-side (not shown)")
 
 
-@main.group()
+@main.group(cls=Group)
 def image():
     """Build the sandbox image, or prepare wheels to build it offline."""
 
@@ -332,3 +351,170 @@ def _status_table(workspace: Path, name: str) -> None:
     out.print(f"best: iteration {best['iter']} ({best['commit'][:10]}) {s['metric']} {best['val']:.4f}" if best else "best: none yet")
     out.print(f"time {s['seconds']:.0f} s, agent cost ${s['cost_usd']:.4f}"
               + (f"; last stop: {s['stops'][-1]['reason']}" if s["stops"] else ""))
+
+
+def _run_files(workspace: Path, name: str):
+    from arctl import ratchet
+    from arctl.ledger import Ledger
+
+    d = ratchet.run_dir(workspace, name)
+    if not (d / "ledger.jsonl").exists():
+        raise ArctlError(f"no run named {name!r} in {workspace} (runs/{name}/ledger.jsonl is missing)")
+    meta = json.loads((d / "run.json").read_text()) if (d / "run.json").exists() else {}
+    return d, Ledger(d), meta
+
+
+@main.command()
+@click.argument("name")
+@click.option("--tolerance", type=float, default=0.0, show_default=True,
+              help="Largest per-fold difference accepted. Same image and data reproduce exactly.")
+@click.option("--from-notes", is_flag=True, help="Read the expected scores from the git notes (refs/notes/arctl/NAME) "
+              "on the run branch instead of the ledger, as in CI on a fresh clone.")
+def verify(name, tolerance, from_notes):
+    """Re-evaluate every kept commit of run NAME in fresh containers and compare with what was recorded.
+
+    Exits 1 naming each commit that does not reproduce, with the inputs that differ (image id,
+    harness hash, data hash, library versions).
+    """
+    import git
+
+    from arctl import ratchet
+    from arctl import verify as verification
+
+    workspace = paths.workspace_root()
+    task, tag = state.load(workspace)
+    repo = git.Repo(workspace)
+    branch = ratchet.BRANCH_PREFIX + name
+    if branch not in [h.name for h in repo.heads] and f"origin/{branch}" not in [r.name for r in repo.refs]:
+        raise ArctlError(f"there is no branch {branch} in {workspace}")
+    if not any(h.name == branch for h in repo.heads):
+        branch = f"origin/{branch}"
+    ledger_rows = None if from_notes else _run_files(workspace, name)[1].rows
+    rows = verification.recorded_rows(repo, ledger_rows, branch, ratchet.notes_ref(name))
+    cfg = config.load(workspace)
+    limits = Limits(deadline=cfg.deadline, memory=cfg.memory_mib * MiB, cpus_per_job=cfg.cpus_per_job)
+    out = Console(highlight=False, soft_wrap=True)
+
+    def show(check):
+        mark = "[green]reproduced[/]" if check.ok else "[red]DOES NOT REPRODUCE[/]"
+        diff = f" (max diff {check.max_diff:.3g})" if check.max_diff is not None else ""
+        out.print(f"iter {check.iter} {check.commit[:10]}: {mark}{diff} {check.detail}")
+        for key, (was, now) in check.differed.items():
+            out.print(f"    {key} differed: recorded {was}, now {now}", markup=False)
+
+    checks = verification.verify(repo, rows, task, tag, limits, tolerance, engine=_engine(), progress=show)
+    bad = [c for c in checks if not c.ok]
+    if bad:
+        out.print(f"{len(bad)} of {len(checks)} kept commits do not reproduce: " + ", ".join(c.commit[:10] for c in bad))
+        sys.exit(1)
+    out.print(f"all {len(checks)} kept commits reproduce (tolerance {tolerance:g})")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--reveal-test", is_flag=True, help="Show the sealed test metric of the baseline and kept commits "
+              "(scoring them first if needed), with the number of candidates tried. Recorded in the ledger.")
+def report(name, reveal_test):
+    """Write runs/NAME/report.png (every iteration, the running best, kept and failed ones marked) and
+    runs/NAME/report.md (iterations, kept hypotheses with their diffs, time, cost, acceptance rule)."""
+    import time
+
+    import git
+
+    from arctl import report as reporting
+
+    workspace = paths.workspace_root()
+    d, ledger, meta = _run_files(workspace, name)
+    rows = ledger.rows
+    repo = git.Repo(workspace)
+    png = d / "report.png"
+    reporting.plot(rows, meta.get("metric", "metric"), meta.get("greater_is_better", True), png,
+                   f"arctl run {name}")
+    md = d / "report.md"
+    md.write_text(reporting.markdown(repo, name, meta, rows, png))
+    console.print(f"wrote {png} and {md}")
+    if not reveal_test:
+        return
+    kept = [r for r in rows if r["status"] in ("BASELINE", "KEPT")]
+    if not any(r["status"] == "KEPT" for r in rows):
+        raise ArctlError(f"run {name} has no kept commit: there is nothing to reveal (the sealed test stays sealed)")
+    task, tag = state.load(workspace)
+    engine = _engine()
+    sealed = {r["candidate_sha256"]: r["test"] for r in evaluation.sealed_results(task)}
+    out = Console(highlight=False)
+    table = Table(title=f"sealed test {task.spec.metric} — revealed", title_justify="left", box=box.SIMPLE_HEAD)
+    for col in ("iter", "commit", "validation", "test", "hypothesis"):
+        table.add_column(col)
+    revealed = []
+    for r in kept:
+        if r["candidate_sha256"] not in sealed:
+            source = repo.commit(r["commit"]).tree["train.py"].data_stream.read()
+            with console.status(f"scoring iteration {r['iter']} on the sealed test set"):
+                result = evaluation.evaluate(source, task, tag, with_test=True, engine=engine)
+            sealed = {x["candidate_sha256"]: x["test"] for x in evaluation.sealed_results(task)}
+            if result.candidate_sha256 not in sealed:
+                raise ArctlError(f"iteration {r['iter']} did not evaluate cleanly on the test set: {result.reason}")
+        test = sealed[r["candidate_sha256"]]
+        revealed.append({"iter": r["iter"], "commit": r["commit"], "val": r["val"], "test": test})
+        table.add_row(str(r["iter"]), r["commit"][:10], f"{r['val']:.4f}", f"{test:.4f}", r["hypothesis"])
+    tried = len(rows)
+    ledger.append_event({"event": "reveal", "time": time.time(), "tried": tried, "revealed": revealed})
+    out.print(table)
+    out.print(f"{tried} candidates were tried to find these. The best validation score of many tries is optimistic; "
+              f"the test set ({task.n_test} rows) was not used for any decision. This reveal is recorded in the ledger"
+              + (f" (reveal number {sum(e['event'] == 'reveal' for e in ledger.events)})." if ledger.events else "."))
+
+
+@main.command()
+def doctor():
+    """Check the Docker engine, the sandbox image, the data cache and the agent set-up, and say what to do."""
+    import shutil as _shutil
+
+    out = Console(highlight=False, soft_wrap=True)
+    problems = 0
+
+    def line(ok: bool, what: str, detail: str, fix: str = ""):
+        nonlocal problems
+        problems += not ok
+        out.print(f"[{'green' if ok else 'red'}]{'ok ' if ok else 'NO '}[/] {what}: {detail}"
+                  + (f"\n     → {fix}" if fix and not ok else ""))
+
+    workspace = paths.workspace_root()
+    try:
+        engine = runner.client()
+        info = engine.version()
+        line(True, "Docker engine", f"{info.get('Version')} (API {info.get('ApiVersion')})")
+    except runner.EngineUnavailable as e:
+        engine = None
+        line(False, "Docker engine", str(e).split(". ")[0], "start it (`sudo systemctl start docker`, or `dockerd &`)")
+    tag = sandbox_image.image_tag()
+    if engine is not None:
+        found = sandbox_image.find(engine, tag)
+        if found is None:
+            line(False, "sandbox image", f"{tag} is missing", "run `arctl prepare` or `arctl image build`")
+        else:
+            libs = sandbox_image.versions(engine, found.id, paths.home() / "images")
+            line(True, "sandbox image", f"{tag} {found.id[:19]} from {found.labels.get('org.arctl.base', '?')}; "
+                 + ", ".join(f"{k} {v}" for k, v in libs.items()))
+    compose = _shutil.which("docker-compose") or (_shutil.which("docker") and "docker compose")
+    line(bool(_shutil.which("docker-compose")), "docker-compose", compose or "not found",
+         "install Debian's docker-compose or the compose plugin, for `docker-compose run --rm grade`")
+    try:
+        task, image_tag = state.load(workspace)
+        line(True, "prepared data", f"task {task.spec.name} at {task.root} ({task.n_train} train, "
+             f"{task.n_test} sealed test rows); data hash {task.jobs_sha256()[:12]}")
+        if image_tag != tag:
+            line(False, "workspace image", f"prepared with {image_tag}, current is {tag}", "run `arctl prepare` again")
+    except ArctlError as e:
+        line(False, "prepared data", str(e), "run `arctl prepare` in the workspace")
+    cfg = config.load(workspace)
+    key = bool(os.environ.get("ANTHROPIC_API_KEY"))
+    agent = cfg.agent if cfg.agent != "auto" else ("claude" if key else "catalog")
+    if agent == "claude":
+        line(key, "agent", f"claude, model {cfg.model}" + ("" if key else ", but ANTHROPIC_API_KEY is not set"),
+             "export ANTHROPIC_API_KEY, or choose --agent catalog")
+    elif agent == "command":
+        line(bool(cfg.command.strip()), "agent", f"command: {cfg.command or '(none)'}", "set agent.command in arctl.toml")
+    else:
+        line(True, "agent", "catalog (offline)" + ("" if key else "; set ANTHROPIC_API_KEY to use Claude"))
+    sys.exit(1 if problems else 0)

@@ -11,8 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from arctl import checks, scoring
+from arctl import checks, paths, scoring
 from arctl.prepare import TEST_JOB, PreparedTask
+from arctl.sandbox import image as sandbox_image
 from arctl.sandbox import runner
 from arctl.sandbox.policy import Limits
 
@@ -35,6 +36,8 @@ class Evaluation:
     image_id: str = ""
     harness_sha256: str = ""
     task_key: str = ""
+    data_sha256: str = ""  # of the job files actually mounted
+    libraries: dict[str, str] = dataclasses.field(default_factory=dict)
     test_sealed: bool = False
 
     @property
@@ -70,6 +73,8 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits | Non
     engine = engine or runner.client()
     runner.remove_leftovers(engine)
     result.image_id = engine.images.get(image).id
+    result.libraries = sandbox_image.versions(engine, result.image_id, paths.home() / "images")
+    result.data_sha256 = task.jobs_sha256()
     jobs = [runner.Job(j, task.job_dir(j)) for j in task.fold_jobs]
     if with_test:
         jobs.append(runner.Job(TEST_JOB, task.job_dir(TEST_JOB)))

@@ -20,7 +20,9 @@ class Ledger:
         self.path = run_dir / "ledger.jsonl"
         self.tsv = run_dir / "results.tsv"
         run_dir.mkdir(parents=True, exist_ok=True)
-        self.rows = self._read()
+        everything = self._read()
+        self.rows = [r for r in everything if "event" not in r]  # iterations
+        self.events = [r for r in everything if "event" in r]  # e.g. a reveal of sealed test scores
         self._rewrite_tsv()
 
     def _read(self) -> list[dict]:
@@ -37,11 +39,18 @@ class Ledger:
             self._rewrite(self.path, "".join(json.dumps(r) + "\n" for r in rows))
         return rows
 
-    def append(self, row: dict) -> None:
+    def _write(self, row: dict) -> None:
         with open(self.path, "a") as f:
             f.write(json.dumps(row) + "\n")
             f.flush()
             os.fsync(f.fileno())
+
+    def append_event(self, event: dict) -> None:
+        self._write(event)
+        self.events.append(event)
+
+    def append(self, row: dict) -> None:
+        self._write(row)
         self.rows.append(row)
         with open(self.tsv, "a") as f:
             f.write(self._tsv_line(row))

@@ -51,6 +51,14 @@ class PreparedTask:
         frame = pd.read_csv(path)
         return frame.set_index(ROW_ID)[TARGET]
 
+    def jobs_sha256(self) -> str:
+        """A hash of every file a container may be given, as they are on disk now."""
+        h = hashlib.sha256()
+        for p in sorted((self.root / "jobs").rglob("*")):
+            if p.is_file():
+                h.update(p.relative_to(self.root).as_posix().encode() + b"\0" + p.read_bytes())
+        return h.hexdigest()
+
     def to_json(self) -> dict:
         return {"task": self.spec.name, "key": self.key, "root": str(self.root), "sealed": str(self.sealed),
                 "n_train": self.n_train, "n_test": self.n_test}

@@ -36,6 +36,11 @@ TRIPWIRE_METRICS = {"roc_auc"}  # bounded metrics where a near-perfect validatio
 MAX_AGENT_FAILURES = 3
 
 
+def notes_ref(name: str) -> str:
+    """refs/notes/arctl/NAME: one note per evaluated commit of run NAME (a commit may serve several runs)."""
+    return f"arctl/{name}"
+
+
 @dataclasses.dataclass
 class StopRules:
     max_iters: int | None = None  # total iterations in the run's ledger, baseline included
@@ -289,6 +294,7 @@ class Ratchet:
                         agent_seconds=agent_seconds, started=started, result=result, decision=decision,
                         eval_seconds=eval_seconds)
         self._append(row)
+        self._note(row)
         if status not in ("KEPT", "BASELINE") and best is not None:
             self._reset(best["commit"])
         self.pending_path.unlink(missing_ok=True)
@@ -314,7 +320,15 @@ class Ratchet:
             "cost_usd": proposal.cost_usd,
             "image_id": result.image_id if result else "", "harness_sha256": result.harness_sha256 if result else "",
             "task_key": self.task.key, "candidate_sha256": result.candidate_sha256 if result else "",
+            "data_sha256": result.data_sha256 if result else "", "libraries": result.libraries if result else {},
         }
+
+    def _note(self, row: dict) -> None:
+        """The row as a git note on its commit, so a clone of the repository can verify it (arctl verify)."""
+        keys = ("iter", "status", "val", "folds", "rule", "margin", "image_id", "harness_sha256", "task_key",
+                "data_sha256", "libraries", "candidate_sha256", "hypothesis")
+        note = json.dumps({"run": self.name, **{k: row.get(k) for k in keys}}, sort_keys=True)
+        self.repo.git.notes("--ref", notes_ref(self.name), "add", "-f", "-m", note, row["commit"])
 
     def _append(self, row: dict) -> None:
         self.ledger.append(row)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +14,37 @@ from sklearn import metrics
 
 class InvalidPredictions(ValueError):
     """The predictions file breaks the format; the message says how."""
+
+
+class MissingPredictions(InvalidPredictions):
+    """The job wrote no predictions file at all."""
+
+
+def read_predictions_file(path: Path, cap: int) -> bytes:
+    """The bytes of a predictions file, if it is a regular file within the size cap.
+
+    Links, FIFOs, devices and directories are refused without being opened for reading
+    (O_NOFOLLOW, O_NONBLOCK), so a hostile job cannot make the host follow or block on them.
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        raise MissingPredictions(f"{path.name} was not written") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InvalidPredictions(f"{path.name} is not a regular file (link, FIFO, directory or device)")
+    if st.st_size > cap:
+        raise InvalidPredictions(f"{path.name} is larger than {cap} bytes")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise InvalidPredictions(f"{path.name} is not a regular file")
+            data = f.read(cap + 1)
+    except OSError as e:
+        raise InvalidPredictions(f"{path.name} could not be read safely: {e}") from None
+    if len(data) > cap:
+        raise InvalidPredictions(f"{path.name} is larger than {cap} bytes")
+    return data
 
 
 def parse_predictions(raw: bytes, expected_ids: pd.Index) -> pd.Series:

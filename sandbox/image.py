@@ -58,9 +58,9 @@ def build(engine: docker.DockerClient, base: str = DEFAULT_BASE, wheelhouse: Pat
     with tempfile.TemporaryDirectory(prefix="arctl-build-") as ctx:
         ctx_path = Path(ctx)
         shutil.copy(_dockerfile(), ctx_path / "Dockerfile")
-        shutil.copy(REQUIREMENTS, ctx_path / "requirements.txt")
-        wheels = ctx_path / "wheels"
-        wheels.mkdir()
+        wheels = ctx_path / "sandbox" / "wheels"
+        wheels.mkdir(parents=True)
+        shutil.copy(REQUIREMENTS, ctx_path / "sandbox" / "requirements.txt")
         if wheelhouse:
             found = sorted(Path(wheelhouse).glob("*.whl"))
             if not found:
@@ -79,7 +79,9 @@ def build(engine: docker.DockerClient, base: str = DEFAULT_BASE, wheelhouse: Pat
                     progress(line)
         except docker.errors.APIError as e:
             raise BuildFailed(_failure(str(e), log, base)) from e
-    return tag, engine.images.get(tag).id
+    built = engine.images.get(tag)
+    built.tag(REPOSITORY, "latest")  # the name compose.yaml uses
+    return tag, built.id
 
 
 def _same_fs(a: Path, b: Path) -> bool:
@@ -108,9 +110,18 @@ def wheelhouse(dest: Path, python_version: str = "3.11") -> None:
     subprocess.run(cmd, check=True)
 
 
-def versions(engine: docker.DockerClient, tag: str) -> dict[str, str]:
-    """The pinned library versions as the image itself reports them."""
-    script = ("import importlib.metadata as m, json; print(json.dumps({d: m.version(d) for d in "
-              "['numpy','scipy','pandas','scikit-learn','lightgbm','xgboost-cpu','flaml']}))")
-    out = engine.containers.run(tag, ["python3", "-c", script], network_mode="none", remove=True)
-    return json.loads(out)
+LIBRARIES = ["numpy", "scipy", "pandas", "scikit-learn", "lightgbm", "xgboost-cpu", "flaml"]
+
+
+def versions(engine: docker.DockerClient, image_id: str, cache_dir: Path) -> dict[str, str]:
+    """Python and the pinned library versions as the image itself reports them (cached per image id)."""
+    cache = cache_dir / (image_id.replace("sha256:", "") + ".json")
+    if cache.is_file():
+        return json.loads(cache.read_text())
+    script = ("import importlib.metadata as m, json, platform; print(json.dumps({'python': platform.python_version(), "
+              f"**{{d: m.version(d) for d in {LIBRARIES!r}}}}}))")
+    out = engine.containers.run(image_id, ["python3", "-c", script], network_mode="none", remove=True)
+    found = json.loads(out)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(found))
+    return found

@@ -20,6 +20,7 @@ import docker
 import docker.errors
 import requests.exceptions
 
+from arctl import scoring
 from arctl.sandbox.policy import LABEL, Limits, container_kwargs
 
 HARNESS_DIR = Path(__file__).resolve().parent.parent / "harness"
@@ -212,31 +213,12 @@ def _stderr_tail(container) -> str:
 
 
 def _collect(result: JobResult, out_dir: Path, limits: Limits) -> None:
-    """Read predictions.csv if, and only if, it is a plain file within the size cap."""
-    path = out_dir / "predictions.csv"
     try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        result.verdict = "crashed"
-        result.reason = "the job exited with code 0 without writing predictions"
-        return
-    if not stat.S_ISREG(st.st_mode):
-        result.verdict, result.reason = "invalid", "predictions.csv is not a regular file (link, FIFO or device)"
-        return
-    if st.st_size > limits.predictions_size:
-        result.verdict, result.reason = "invalid", f"predictions.csv is larger than {limits.predictions_size} bytes"
-        return
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise OSError("not a regular file")
-            result.output = f.read(limits.predictions_size + 1)
-    except OSError as e:
-        result.verdict, result.reason = "invalid", f"predictions.csv could not be read safely: {e}"
-        return
-    if len(result.output) > limits.predictions_size:
-        result.verdict, result.reason, result.output = "invalid", "predictions.csv is too large", None
+        result.output = scoring.read_predictions_file(out_dir / "predictions.csv", limits.predictions_size)
+    except scoring.MissingPredictions:
+        result.verdict, result.reason = "crashed", "the job exited with code 0 without writing predictions"
+    except scoring.InvalidPredictions as e:
+        result.verdict, result.reason = "invalid", str(e)
 
 
 def _remove(container) -> None:

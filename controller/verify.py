@@ -1,0 +1,74 @@
+"""`arctl verify`: re-evaluate every kept commit of a run in fresh containers and compare."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import git
+
+from arctl import evaluate
+from arctl.errors import ArctlError
+from arctl.prepare import PreparedTask
+from arctl.sandbox.policy import Limits
+
+INPUTS = ("image_id", "harness_sha256", "task_key", "data_sha256", "libraries")
+
+
+@dataclasses.dataclass
+class Check:
+    iter: int
+    commit: str
+    ok: bool
+    max_diff: float | None
+    differed: dict[str, tuple]  # input -> (recorded, now)
+    detail: str = ""
+
+
+def recorded_rows(repo: git.Repo, ledger_rows: list[dict] | None, branch: str, notes_ref: str) -> list[dict]:
+    """The kept rows of a run: from its ledger when there is one, else from the git notes on the branch."""
+    if ledger_rows is not None:
+        return [r for r in ledger_rows if r["status"] in ("BASELINE", "KEPT")]
+    rows = []
+    for commit in reversed(list(repo.iter_commits(branch))):
+        try:
+            note = json.loads(repo.git.notes("--ref", notes_ref, "show", commit.hexsha))
+        except git.GitCommandError:
+            continue
+        if note.get("status") in ("BASELINE", "KEPT"):
+            rows.append({**note, "commit": commit.hexsha})
+    if not rows:
+        raise ArctlError(f"no kept commit with an arctl note on {branch}; fetch them with "
+                         f"`git fetch origin 'refs/notes/arctl/*:refs/notes/arctl/*'`")
+    return rows
+
+
+def verify(repo: git.Repo, rows: list[dict], task: PreparedTask, image: str, limits: Limits, tolerance: float,
+           engine=None, progress=lambda check: None) -> list[Check]:
+    checks = []
+    for row in rows:
+        try:
+            source = repo.commit(row["commit"]).tree["train.py"].data_stream.read()
+        except (ValueError, KeyError) as e:
+            checks.append(Check(row["iter"], row["commit"], False, None, {}, f"commit or train.py missing: {e}"))
+            progress(checks[-1])
+            continue
+        result = evaluate.evaluate(source, task, image, limits, engine=engine)
+        now = {"image_id": result.image_id, "harness_sha256": result.harness_sha256, "task_key": result.task_key,
+               "data_sha256": result.data_sha256, "libraries": result.libraries}
+        differed = {k: (row.get(k), now[k]) for k in INPUTS if row.get(k) is not None and row.get(k) != now[k]}
+        recorded = row.get("folds") or {}
+        if result.verdict != "ok":
+            check = Check(row["iter"], row["commit"], False, None, differed, f"verdict {result.verdict}: {result.reason}")
+        elif sorted(recorded) != sorted(result.fold_scores):
+            check = Check(row["iter"], row["commit"], False, None, differed, "the recorded folds differ")
+        else:
+            diff = max(abs(recorded[f] - result.fold_scores[f]) for f in recorded)
+            mean_diff = abs((row.get("val") or 0.0) - result.mean)
+            ok = diff <= tolerance and mean_diff <= tolerance + 1e-12
+            detail = "" if ok else (f"per-fold scores differ by up to {diff:.3g}" if diff > tolerance
+                                    else f"the recorded mean differs by {mean_diff:.3g}")
+            check = Check(row["iter"], row["commit"], ok, max(diff, mean_diff), differed, detail)
+        checks.append(check)
+        progress(check)
+    return checks
