@@ -1,10 +1,14 @@
-"""Baseline candidate: median imputation, standard scaling, logistic regression."""
+"""Baseline candidate: median imputation, standard scaling, logistic regression.
+
+Text columns, if the data has any, are one-hot encoded after most-frequent imputation.
+"""
 
 import pandas as pd
+from sklearn.compose import make_column_selector, make_column_transformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 HYPOTHESIS = "baseline: median imputation + standard scaling + logistic regression"
 
@@ -14,8 +18,9 @@ def feature_fn(X: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_pipeline():
-    return make_pipeline(
-        SimpleImputer(strategy="median"),
-        StandardScaler(),
-        LogisticRegression(max_iter=1000),
+    columns = make_column_transformer(
+        (make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), make_column_selector(dtype_include="number")),
+        (make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")),
+         make_column_selector(dtype_exclude="number")),
     )
+    return make_pipeline(columns, LogisticRegression(max_iter=1000))

@@ -94,15 +94,34 @@ def _ensure_image(engine, base: str, wheelhouse: Path | None, force: bool = Fals
 
 @main.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
-def init(directory):
+@click.option("--data", help="Your data: a CSV or Parquet file, or an http(s) URL. Without it: the built-in heart task.")
+@click.option("--target", help="The column to predict (with --data).")
+@click.option("--task-type", type=click.Choice(["binary", "multiclass", "regression"]),
+              help="Declare the task type [inferred from the target column, and written to arctl.toml].")
+@click.option("--metric", help="binary: roc_auc (default), log_loss, accuracy; multiclass: log_loss (default), "
+              "balanced_accuracy, roc_auc_ovr; regression: rmse (default), mae, r2.")
+@click.option("--group", help="Column of groups (patients, sites...): grouped CV keeps each group on one side.")
+@click.option("--id-column", "id_columns", multiple=True, help="A column to drop (an ID); repeatable.")
+@click.option("--sha256", help="The data file's sha256, checked on every prepare.")
+def init(directory, data, target, task_type, metric, group, id_columns, sha256):
     """Create a research workspace in DIRECTORY: a git repository with the baseline train.py,
     program.md (the agent's standing instructions) and arctl.toml (task, budget, agent, acceptance).
 
+    \b
+    arctl init my-research                                   # the built-in heart task
+    arctl init my-research --data my.csv --target y          # your own data
     Refuses to overwrite an existing workspace.
     """
     from arctl import workspace
 
-    root = workspace.init(directory)
+    table = None
+    if data or target:
+        if not (data and target):
+            raise ArctlError("--data and --target go together")
+        if not data.startswith(("http://", "https://")):
+            data = str(Path(data).resolve())
+        table, task_type = workspace.task_table(data, target, task_type, metric, group, id_columns, sha256)
+    root = workspace.init(directory, table, task_type or "binary")
     console.print(f"Workspace ready in {root}. Next: cd {directory} && arctl prepare && arctl run NAME")
 
 
@@ -122,8 +141,11 @@ def prepare(task_name, data, base, wheelhouse, check):
     """
     workspace = paths.workspace_root()
     cfg = config.load(workspace)
-    spec = tasks.get(task_name or cfg.task)
-    task = preparation.prepare(spec, data or (Path(cfg.data) if cfg.data else None))
+    spec = tasks.get(task_name) if task_name else tasks.from_settings(cfg.task)
+    try:
+        task = preparation.prepare(spec, data, report=lambda message: console.print(message, markup=False))
+    except preparation.LintFailed as e:
+        raise ArctlError(f"{e}. Nothing was prepared.") from None
     console.print(f"Task [bold]{spec.name}[/]: {task.n_train} train rows in {spec.folds} folds, "
                   f"{task.n_test} sealed test rows ({task.root})")
     engine = _engine()
@@ -277,7 +299,8 @@ def run(name, agent_kind, model, agent_command, rule, max_iters, max_time, max_c
         raise ArctlError(f"{workspace} is not prepared yet: run `arctl prepare` there first") from None
     if not (workspace / ".git").exists() or not (workspace / "train.py").is_file():
         raise ArctlError(f"{workspace} is not an arctl workspace (no git repository with train.py): see `arctl init`")
-    agent, why = agents.choose(cfg.agent, model=cfg.model, command=cfg.command, timeout=cfg.agent_timeout)
+    agent, why = agents.choose(cfg.agent, model=cfg.model, command=cfg.command, timeout=cfg.agent_timeout,
+                               task_type=task.spec.task_type)
     console.print(f"agent: [bold]{agent.name}[/] ({why}); acceptance: {cfg.rule}"
                   + (f" (z={cfg.z:g}, min_delta={cfg.min_delta:g})" if cfg.rule == "noise" else ""))
     rules = ratchet.StopRules(max_iters=max_iters, max_time=max_time, max_cost=max_cost, target=target,

@@ -10,11 +10,14 @@ from arctl.errors import ArctlError
 
 FILE = "arctl.toml"
 
+HEART_TASK = '''[task]
+name = "heart"              # built-in task: UCI Cleveland heart disease, binary, roc_auc
+# data = "path/to/processed.cleveland.data"   # a local copy instead of downloading
+'''
+
 TEMPLATE = '''# arctl workspace settings. Command-line options override them.
 
-[task]
-name = "heart"              # built-in task
-# data = "path/to/processed.cleveland.data"   # a local copy instead of downloading
+{task}
 
 [budget]
 deadline = 180              # wall-clock seconds for all folds of one candidate
@@ -38,8 +41,7 @@ tripwire = 0.99             # a validation roc_auc this high stops the run: on r
 
 @dataclasses.dataclass
 class Config:
-    task: str = "heart"
-    data: str | None = None
+    task: dict = dataclasses.field(default_factory=lambda: {"name": "heart"})  # the [task] table
     deadline: float = 180.0
     memory_mib: int = 2048
     cpus_per_job: float = 1.0
@@ -65,7 +67,7 @@ def load(workspace: Path) -> Config:
     task, budget, agent, accept = (raw.get(k, {}) for k in ("task", "budget", "agent", "accept"))
     try:
         cfg = Config(
-            task=task.get("name", "heart"), data=task.get("data"),
+            task=task or {"name": "heart"},
             deadline=float(budget.get("deadline", 180)), memory_mib=int(budget.get("memory_mib", 2048)),
             cpus_per_job=float(budget.get("cpus_per_job", 1.0)),
             agent=agent.get("kind", "auto"), model=agent.get("model", Config.model),

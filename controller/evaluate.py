@@ -93,7 +93,8 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits | Non
         if out.verdict == "ok":
             labels = task.labels(name)
             try:
-                preds = scoring.parse_predictions(out.output, labels.index)
+                preds = scoring.parse_predictions(out.output, labels.index, task.prediction_columns,
+                                                  scoring.METRICS[task.spec.metric].probabilities)
                 value = scoring.score(task.spec.metric, labels, preds)
             except scoring.InvalidPredictions as e:
                 out.verdict, out.reason = "invalid", str(e)

@@ -39,6 +39,7 @@ def split(data: Path, task: str, jobs: Path, labels: Path, clear: list[Path]) ->
             shutil.copy(f, dest / f.name)
         shutil.copy(prepared.root / "labels" / f"{job}.csv", labels / f"{job}.csv")
     (labels / "task.json").write_text(json.dumps({"task": task, "metric": prepared.spec.metric,
+                                                  "columns": prepared.prediction_columns,
                                                   "folds": prepared.fold_jobs, "key": prepared.key}))
     for d in clear:  # outputs of an earlier grading must never be scored again
         for entry in d.iterdir():
@@ -54,7 +55,9 @@ def score(labels: Path, outputs: Path) -> dict:
         truth = pd.read_csv(labels / f"{job}.csv").set_index(ROW_ID)[TARGET]
         try:
             raw = scoring.read_predictions_file(outputs / job / "predictions.csv", PREDICTIONS_CAP)
-            folds[job] = scoring.score(info["metric"], truth, scoring.parse_predictions(raw, truth.index))
+            predictions = scoring.parse_predictions(raw, truth.index, info["columns"],
+                                                    scoring.METRICS[info["metric"]].probabilities)
+            folds[job] = scoring.score(info["metric"], truth, predictions)
             verdicts[job] = "ok"
         except scoring.InvalidPredictions as e:
             verdicts[job] = f"invalid: {e}"

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import (GroupKFold, GroupShuffleSplit, KFold, StratifiedGroupKFold, StratifiedKFold,
+                                     train_test_split)
 
-from arctl import paths, tasks
+from arctl import lint, paths, scoring, tasks
 from arctl.errors import ArctlError
 
-PREP_VERSION = 1
+PREP_VERSION = 2
 ROW_ID = "__row_id__"
 TARGET = "__target__"
 TEST_JOB = "test"
@@ -37,6 +38,11 @@ class PreparedTask:
     sealed: Path
     n_train: int
     n_test: int
+    classes: tuple[str, ...] = ()  # original labels of the encoded classes 0..K-1 (classification)
+
+    @property
+    def prediction_columns(self) -> list[str]:
+        return scoring.prediction_columns(self.spec.task_type, len(self.classes))
 
     @property
     def fold_jobs(self) -> list[str]:
@@ -61,7 +67,7 @@ class PreparedTask:
 
     def to_json(self) -> dict:
         return {"task": self.spec.name, "key": self.key, "root": str(self.root), "sealed": str(self.sealed),
-                "n_train": self.n_train, "n_test": self.n_test}
+                "n_train": self.n_train, "n_test": self.n_test, "spec": self.spec.to_json()}
 
 
 def task_key(spec: tasks.TaskSpec, data_sha256: str) -> str:
@@ -69,61 +75,128 @@ def task_key(spec: tasks.TaskSpec, data_sha256: str) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def prepare(spec: tasks.TaskSpec, data: Path | None = None) -> PreparedTask:
-    """Prepare (or reuse) the jobs of a task. A re-run with the same data is a cache hit."""
+class LintFailed(ArctlError):
+    pass
+
+
+def encode_target(spec: tasks.TaskSpec, y: pd.Series) -> tuple[pd.Series, list[str]]:
+    """The target as the harness and metrics see it, and the original class labels (classification)."""
+    if spec.task_type == "regression":
+        values = pd.to_numeric(y, errors="coerce")
+        if values.isna().any():
+            raise ArctlError(f"the target {spec.target!r} of a regression task must be numeric; "
+                             f"{int(values.isna().sum())} values are not")
+        return values.astype("float64"), []
+    if spec.positive_above is not None:
+        return (pd.to_numeric(y) > spec.positive_above).astype(int), [f"<= {spec.positive_above:g}", f"> {spec.positive_above:g}"]
+    labels = sorted(y.astype(str).unique())
+    if spec.task_type == "binary":
+        if len(labels) > 2:
+            raise ArctlError(f"the target {spec.target!r} has {len(labels)} classes; declare task_type = \"multiclass\"")
+        positive = spec.positive_class if spec.positive_class is not None else labels[-1]
+        if positive not in labels:
+            raise ArctlError(f"positive_class {positive!r} is not a value of {spec.target!r} ({', '.join(labels)})")
+        negative = [c for c in labels if c != positive]
+        return (y.astype(str) == positive).astype(int), [*negative[:1], positive]
+    return y.astype(str).map({c: i for i, c in enumerate(labels)}).astype(int), labels
+
+
+def prepare(spec: tasks.TaskSpec, data: Path | None = None, report=lambda message: None) -> PreparedTask:
+    """Prepare (or reuse) the jobs of a task. A re-run with the same data is a cache hit.
+
+    report receives each lint finding and each change made to the data, as a sentence.
+    """
     path = tasks.locate_data(spec, data)
     key = task_key(spec, tasks.sha256_file(path))
     root = paths.tasks_dir() / f"{spec.name}-{key}"
     sealed = paths.sealed_dir() / f"{spec.name}-{key}"
     manifest = root / "manifest.json"
     if manifest.is_file():
-        return from_manifest(spec, manifest)
+        return from_manifest(manifest)
 
-    X, y = tasks.load_frame(spec, path)
-    if y.nunique() < 2:
-        raise ArctlError(f"the target of task {spec.name} has a single class; nothing to learn")
+    frame = tasks.load_frame(spec, path)
+    unlabelled = frame[spec.target].isna()
+    if unlabelled.any():
+        report(f"dropped {int(unlabelled.sum())} rows with no target value")
+        frame = frame[~unlabelled]
+    duplicated = frame.duplicated()
+    if duplicated.any():
+        # Copies of a row would sit on both sides of a split and reward memorisation.
+        report(f"dropped {int(duplicated.sum())} exact duplicate rows (kept the first of each)")
+        frame = frame[~duplicated]
+    y, classes = encode_target(spec, frame.pop(spec.target))
+    groups = frame.pop(spec.group) if spec.group else None
+    X = frame
+    findings = lint.lint(X, y, spec.task_type, spec.folds, groups)
+    for f in findings:
+        report(("error: " if f.fatal else "warning: ") + f.message)
+    fatal = [f.message for f in findings if f.fatal]
+    if fatal:
+        raise LintFailed(f"{path} cannot be used as it is: " + "; ".join(fatal))
+
     # Row ids are a seeded permutation so that they carry no information about file order.
     ids = np.random.default_rng(spec.seed).permutation(len(X))
-    X = X.set_index(pd.Index(ids, name=ROW_ID))
-    y.index = X.index
-    X_tr, X_te, y_tr, y_te = train_test_split(
-        X, y, test_size=spec.test_fraction, random_state=spec.seed, stratify=y
-    )
+    index = pd.Index(ids, name=ROW_ID)
+    X, y = X.set_index(index), y.set_axis(index)
+    groups = groups.set_axis(index) if groups is not None else None
+    fit_rows, test_rows = _split_test(spec, X, y, groups)
+    X_tr, y_tr, X_te, y_te = X.iloc[fit_rows], y.iloc[fit_rows], X.iloc[test_rows], y.iloc[test_rows]
+    g_tr = groups.iloc[fit_rows] if groups is not None else None
     # Write into a scratch directory and rename at the end: a crash never leaves half a cache.
     scratch = root.with_name(root.name + f".tmp{os.getpid()}")
     shutil.rmtree(scratch, ignore_errors=True)
-    folds = StratifiedKFold(n_splits=spec.folds, shuffle=True, random_state=spec.seed)
     plan = {}
-    for k, (fit_idx, val_idx) in enumerate(folds.split(X_tr, y_tr)):
+    for k, (fit_idx, val_idx) in enumerate(_folds(spec, X_tr, y_tr, g_tr)):
         job = f"fold{k}"
-        _write_job(scratch, job, spec, X_tr.iloc[fit_idx], y_tr.iloc[fit_idx], X_tr.iloc[val_idx])
+        _write_job(scratch, job, spec, classes, X_tr.iloc[fit_idx], y_tr.iloc[fit_idx], X_tr.iloc[val_idx])
         _write_labels(scratch / "labels" / f"{job}.csv", y_tr.iloc[val_idx])
         plan[job] = sorted(int(i) for i in X_tr.index[val_idx])
-    _write_job(scratch, TEST_JOB, spec, X_tr, y_tr, X_te)
+    _write_job(scratch, TEST_JOB, spec, classes, X_tr, y_tr, X_te)
     sealed.mkdir(parents=True, exist_ok=True)
     os.chmod(sealed, 0o700)
     _write_labels(sealed / "test_labels.csv", y_te)
     (scratch / "fold_plan.json").write_text(json.dumps(plan))
+    if groups is not None:
+        (scratch / "groups.json").write_text(json.dumps({str(i): str(g) for i, g in groups.items()}))
     info = {"task": spec.name, "key": key, "data": str(path), "n_train": len(X_tr), "n_test": len(X_te),
-            "spec": spec.fingerprint()}
+            "classes": classes, "spec": spec.to_json(), "findings": [dataclasses.asdict(f) for f in findings]}
     (scratch / "manifest.json").write_text(json.dumps(info, indent=2))
     if root.exists():  # another process won the race; its result is identical
         shutil.rmtree(scratch)
     else:
         os.replace(scratch, root)
-    return from_manifest(spec, manifest)
+    return from_manifest(manifest)
 
 
-def from_manifest(spec: tasks.TaskSpec, manifest: Path) -> PreparedTask:
+def _split_test(spec, X, y, groups):
+    positions = np.arange(len(X))
+    if groups is not None:
+        splitter = GroupShuffleSplit(n_splits=1, test_size=spec.test_fraction, random_state=spec.seed)
+        return next(splitter.split(X, y, groups))
+    stratify = y if spec.task_type != "regression" else None
+    return train_test_split(positions, test_size=spec.test_fraction, random_state=spec.seed, stratify=stratify)
+
+
+def _folds(spec, X, y, groups):
+    if groups is not None:
+        if spec.task_type == "regression":
+            return GroupKFold(n_splits=spec.folds, shuffle=True, random_state=spec.seed).split(X, y, groups)
+        return StratifiedGroupKFold(n_splits=spec.folds, shuffle=True, random_state=spec.seed).split(X, y, groups)
+    if spec.task_type == "regression":
+        return KFold(n_splits=spec.folds, shuffle=True, random_state=spec.seed).split(X, y)
+    return StratifiedKFold(n_splits=spec.folds, shuffle=True, random_state=spec.seed).split(X, y)
+
+
+def from_manifest(manifest: Path) -> PreparedTask:
     info = json.loads(manifest.read_text())
     root = manifest.parent
-    return PreparedTask(spec=spec, key=info["key"], root=root,
-                        sealed=paths.sealed_dir() / root.name,
-                        n_train=info["n_train"], n_test=info["n_test"])
+    return PreparedTask(spec=tasks.TaskSpec.from_json(info["spec"]), key=info["key"], root=root,
+                        sealed=paths.sealed_dir() / root.name, n_train=info["n_train"], n_test=info["n_test"],
+                        classes=tuple(info["classes"]))
 
 
-def _write_job(root: Path, job: str, spec: tasks.TaskSpec, X_fit: pd.DataFrame, y_fit: pd.Series,
-               X_predict: pd.DataFrame) -> None:
+def _write_job(root: Path, job: str, spec: tasks.TaskSpec, classes: list[str], X_fit: pd.DataFrame,
+               y_fit: pd.Series, X_predict: pd.DataFrame) -> None:
     d = root / "jobs" / job
     d.mkdir(parents=True)
     fit = X_fit.copy()
@@ -132,7 +205,7 @@ def _write_job(root: Path, job: str, spec: tasks.TaskSpec, X_fit: pd.DataFrame, 
     # The prediction rows go without labels: no container ever holds what it is scored on.
     X_predict.reset_index().to_csv(d / "predict.csv", index=False)
     (d / "job.json").write_text(json.dumps(
-        {"job": job, "task_type": spec.task_type, "row_id": ROW_ID, "target": TARGET}))
+        {"job": job, "task_type": spec.task_type, "row_id": ROW_ID, "target": TARGET, "n_classes": len(classes)}))
     for p in (d, *d.iterdir()):
         os.chmod(p, 0o755 if p.is_dir() else 0o644)
 

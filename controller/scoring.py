@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import stat
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -47,14 +49,26 @@ def read_predictions_file(path: Path, cap: int) -> bytes:
     return data
 
 
-def parse_predictions(raw: bytes, expected_ids: pd.Index) -> pd.Series:
-    """Scores indexed by row id; exactly the expected ids, each once, all finite."""
+def prediction_columns(task_type: str, n_classes: int = 2) -> list[str]:
+    """The fixed prediction format of a task type, after the row_id column."""
+    if task_type == "binary":
+        return ["score"]  # the probability (or any monotone score) of class 1
+    if task_type == "multiclass":
+        return [f"p{k}" for k in range(n_classes)]  # one probability per encoded class
+    return ["value"]
+
+
+def parse_predictions(raw: bytes, expected_ids: pd.Index, columns: list[str] = ("score",),
+                      probabilities: bool = False) -> pd.DataFrame:
+    """Predictions indexed by row id: exactly the expected ids, each once, the expected columns, all finite."""
+    columns = list(columns)
     try:
-        frame = pd.read_csv(io.BytesIO(raw), dtype={"row_id": "string", "score": "string"})
+        frame = pd.read_csv(io.BytesIO(raw), dtype="string")
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as e:
         raise InvalidPredictions(f"predictions.csv is not a readable CSV: {e}") from None
-    if list(frame.columns) != ["row_id", "score"]:
-        raise InvalidPredictions(f"predictions.csv must have the columns row_id,score; found {list(frame.columns)[:5]}")
+    if list(frame.columns) != ["row_id", *columns]:
+        raise InvalidPredictions(f"predictions.csv must have the columns {','.join(['row_id', *columns])}; "
+                                 f"found {','.join(map(str, list(frame.columns)[:8]))}")
     ids = pd.to_numeric(frame["row_id"], errors="coerce")
     if ids.isna().any() or (ids != ids.round()).any():
         raise InvalidPredictions("predictions.csv has row ids that are not integers")
@@ -66,16 +80,51 @@ def parse_predictions(raw: bytes, expected_ids: pd.Index) -> pd.Series:
     if len(missing) or len(extra):
         raise InvalidPredictions(
             f"predictions.csv has the wrong rows: {len(missing)} expected ids missing, {len(extra)} unknown ids")
-    score = pd.to_numeric(frame["score"], errors="coerce").astype("float64")
-    if not np.isfinite(score.to_numpy()).all():
+    values = frame[columns].apply(pd.to_numeric, errors="coerce").astype("float64").to_numpy()
+    if not np.isfinite(values).all():
         raise InvalidPredictions("predictions.csv has scores that are missing, NaN or infinite")
-    return pd.Series(score.to_numpy(), index=ids.to_numpy()).loc[expected_ids]
+    if probabilities and ((values < 0) | (values > 1)).any():
+        raise InvalidPredictions("predictions.csv has probabilities outside [0, 1]")
+    return pd.DataFrame(values, index=ids.to_numpy(), columns=columns).loc[expected_ids]
 
 
-METRICS = {
-    "roc_auc": metrics.roc_auc_score,
-}
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    name: str
+    task_types: tuple[str, ...]
+    greater_is_better: bool
+    probabilities: bool  # the predictions must be probabilities in [0, 1]
+    fn: Callable[[np.ndarray, np.ndarray], float]
 
 
-def score(metric: str, labels: pd.Series, predictions: pd.Series) -> float:
-    return float(METRICS[metric](labels.to_numpy(), predictions.loc[labels.index].to_numpy()))
+def _proba(p: np.ndarray) -> np.ndarray:
+    """Rows of class probabilities, clipped away from 0 and renormalised."""
+    p = np.clip(p, 1e-15, 1.0)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def _binary_proba(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p.ravel(), 1e-15, 1 - 1e-15)
+    return np.column_stack([1 - p, p])
+
+
+METRICS = {m.name: m for m in [
+    Metric("roc_auc", ("binary",), True, False, lambda y, p: metrics.roc_auc_score(y, p.ravel())),
+    Metric("log_loss", ("binary", "multiclass"), False, True,
+           lambda y, p: metrics.log_loss(y, _binary_proba(p) if p.shape[1] == 1 else _proba(p),
+                                         labels=list(range(max(2, p.shape[1]))))),
+    Metric("accuracy", ("binary",), True, False, lambda y, p: metrics.accuracy_score(y, (p.ravel() >= 0.5).astype(int))),
+    Metric("balanced_accuracy", ("multiclass",), True, False,
+           lambda y, p: metrics.balanced_accuracy_score(y, p.argmax(axis=1))),
+    Metric("roc_auc_ovr", ("multiclass",), True, True,
+           lambda y, p: metrics.roc_auc_score(y, _proba(p), multi_class="ovr", average="macro",
+                                              labels=list(range(p.shape[1])))),
+    Metric("rmse", ("regression",), False, False, lambda y, p: float(np.sqrt(metrics.mean_squared_error(y, p.ravel())))),
+    Metric("mae", ("regression",), False, False, lambda y, p: metrics.mean_absolute_error(y, p.ravel())),
+    Metric("r2", ("regression",), True, False, lambda y, p: metrics.r2_score(y, p.ravel())),
+]}
+DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
+
+
+def score(metric: str, labels: pd.Series, predictions: pd.DataFrame) -> float:
+    return float(METRICS[metric].fn(labels.to_numpy(), predictions.loc[labels.index].to_numpy()))

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from arctl import paths, prepare, tasks
+from arctl import paths, prepare
 from arctl.errors import ArctlError
 
 FILE = "prepared.json"
@@ -29,4 +29,4 @@ def load(workspace: Path) -> tuple[prepare.PreparedTask, str]:
     manifest = Path(info["task"]["root"]) / "manifest.json"
     if not manifest.is_file():
         raise ArctlError(f"the prepared data at {manifest.parent} is gone: run `arctl prepare` again")
-    return prepare.from_manifest(tasks.get(info["task"]["task"]), manifest), info["image"]
+    return prepare.from_manifest(manifest), info["image"]

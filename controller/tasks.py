@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -21,32 +20,71 @@ from arctl import paths
 from arctl.errors import ArctlError
 
 
+TASK_TYPES = ("binary", "multiclass", "regression")
+
+
 @dataclasses.dataclass(frozen=True)
 class TaskSpec:
+    """What a task is: where the data is, what to predict, how it is scored and split."""
+
     name: str
-    url: str
+    url: str  # a local path or an http(s) URL
     sha256: str | None
     target: str
     task_type: str = "binary"
     metric: str = "roc_auc"
-    greater_is_better: bool = True
     columns: tuple[str, ...] | None = None  # for files without a header row
     na_values: tuple[str, ...] = ()
     positive_above: float | None = None  # binary target = (target > value)
+    positive_class: str | None = None  # binary target = (target == this label)
+    group: str | None = None  # rows of one group never sit on both sides of a split
+    id_columns: tuple[str, ...] = ()  # dropped before anything else
     folds: int = 5
     seed: int = 42
     test_fraction: float = 0.2
     budget_seconds: float = 180.0
     data_env: str = "ARCTL_DATA"  # environment variable naming a local copy of the file
 
+    def __post_init__(self):
+        from arctl.scoring import METRICS
+
+        if self.task_type not in TASK_TYPES:
+            raise ArctlError(f"task type {self.task_type!r} is not one of {', '.join(TASK_TYPES)}")
+        metric = METRICS.get(self.metric)
+        if metric is None or self.task_type not in metric.task_types:
+            allowed = [m for m, v in METRICS.items() if self.task_type in v.task_types]
+            raise ArctlError(f"metric {self.metric!r} does not fit a {self.task_type} task; choose one of {', '.join(allowed)}")
+
+    @property
+    def greater_is_better(self) -> bool:
+        """Declared by the metric (arctl never guesses a direction)."""
+        from arctl.scoring import METRICS
+
+        return METRICS[self.metric].greater_is_better
+
     @property
     def filename(self) -> str:
         return self.url.rstrip("/").rsplit("/", 1)[-1]
 
+    @property
+    def is_remote(self) -> bool:
+        return self.url.startswith(("http://", "https://"))
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict) -> "TaskSpec":
+        d = dict(d)
+        for key in ("columns", "na_values", "id_columns"):
+            if d.get(key) is not None:
+                d[key] = tuple(d[key])
+        return cls(**{k: v for k, v in d.items() if k in {f.name for f in dataclasses.fields(cls)}})
+
     def fingerprint(self) -> dict:
         """The fields that change prepared data (the budget does not)."""
         d = dataclasses.asdict(self)
-        for key in ("budget_seconds", "data_env", "url"):
+        for key in ("budget_seconds", "data_env", "url", "name"):
             d.pop(key)
         return d
 
@@ -70,7 +108,31 @@ def get(name: str) -> TaskSpec:
     try:
         return BUILTIN[name]
     except KeyError:
-        raise ArctlError(f"unknown task {name!r}; built-in tasks: {', '.join(sorted(BUILTIN))}") from None
+        raise ArctlError(f"unknown task {name!r}; built-in tasks: {', '.join(sorted(BUILTIN))}; "
+                         "for your own data set task.data and task.target in arctl.toml") from None
+
+
+def from_settings(task: dict) -> TaskSpec:
+    """The [task] table of arctl.toml: a built-in task by name, or a declared data file."""
+    if "target" not in task:
+        spec = get(task.get("name", "heart"))
+        return dataclasses.replace(spec, url=str(task["data"])) if task.get("data") else spec
+    from arctl.scoring import DEFAULT_METRIC
+
+    if not task.get("data"):
+        raise ArctlError("arctl.toml: task.data (a file path or URL) is required with task.target")
+    task_type = task.get("task_type", "binary")
+    try:
+        return TaskSpec(
+            name=task.get("name") or Path(str(task["data"])).stem, url=str(task["data"]), sha256=task.get("sha256"),
+            target=task["target"], task_type=task_type, metric=task.get("metric", DEFAULT_METRIC.get(task_type, "")),
+            positive_class=None if task.get("positive_class") is None else str(task["positive_class"]),
+            group=task.get("group"), id_columns=tuple(task.get("id_columns", ())),
+            folds=int(task.get("folds", 5)), seed=int(task.get("seed", 42)),
+            test_fraction=float(task.get("test_fraction", 0.2)), na_values=tuple(task.get("na_values", ())),
+        )
+    except (TypeError, ValueError) as e:
+        raise ArctlError(f"arctl.toml [task]: {e}") from None
 
 
 def sha256_file(path: Path) -> str:
@@ -87,15 +149,16 @@ def locate_data(spec: TaskSpec, data: Path | None = None) -> Path:
     A declared sha256 is checked in every case, so a wrong or corrupted copy never gets used.
     """
     explicit = data or (Path(os.environ[spec.data_env]) if os.environ.get(spec.data_env) else None)
+    if explicit is None and not spec.is_remote:
+        explicit = Path(spec.url)
     if explicit is not None:
         path = Path(explicit).expanduser()
         if not path.is_file():
             raise ArctlError(f"data file {path} does not exist (from --data or ${spec.data_env})")
         _check_sha(spec, path)
         return path
-    if not spec.sha256:
-        raise ArctlError(f"task {spec.name} has no sha256; pass --data PATH to a local copy")
-    cached = paths.downloads_dir() / spec.sha256 / spec.filename
+    key = spec.sha256 or hashlib.sha256(spec.url.encode()).hexdigest()
+    cached = paths.downloads_dir() / key / spec.filename
     if cached.is_file():
         return cached
     _download(spec.url, cached)
@@ -126,30 +189,30 @@ def _download(url: str, dest: Path) -> None:
     os.replace(tmp.name, dest)
 
 
-def load_frame(spec: TaskSpec, path: Path) -> tuple[pd.DataFrame, pd.Series]:
-    """Read the data file and return features and the (encoded) target."""
+def read_table(path: Path, columns: tuple[str, ...] | None = None, na_values: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A CSV or Parquet file as a DataFrame, or a clear error."""
     try:
-        frame = pd.read_csv(
-            path,
-            header=None if spec.columns else "infer",
-            names=list(spec.columns) if spec.columns else None,
-            na_values=list(spec.na_values),
-            keep_default_na=True,
-        )
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise ArctlError(f"{path} is not a readable CSV file: {e}") from e
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        return pd.read_csv(path, header=None if columns else "infer", names=list(columns) if columns else None,
+                           na_values=list(na_values), keep_default_na=True)
+    except ImportError as e:
+        raise ArctlError(f"reading {path} needs a Parquet engine: pip install pyarrow ({e})") from e
+    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise ArctlError(f"{path} is not a readable {'Parquet' if path.suffix.lower() in ('.parquet', '.pq') else 'CSV'} "
+                         f"file: {e}") from e
+
+
+def load_frame(spec: TaskSpec, path: Path) -> pd.DataFrame:
+    """Read the data file: features, the target (still raw) and the group column, ID columns dropped."""
+    frame = read_table(path, spec.columns, spec.na_values)
     if spec.columns and len(frame.columns) != len(spec.columns):
         raise ArctlError(f"{path}: expected {len(spec.columns)} columns, found {len(frame.columns)}")
-    if spec.target not in frame.columns:
-        raise ArctlError(f"{path}: target column {spec.target!r} not found")
-    if frame[spec.target].isna().any():
-        raise ArctlError(f"{path}: {int(frame[spec.target].isna().sum())} rows have no target value")
-    y = frame.pop(spec.target)
-    if spec.positive_above is not None:
-        y = (pd.to_numeric(y) > spec.positive_above).astype(int)
-    y.name = "target"
-    return frame, y
+    for col in (spec.target, spec.group, *spec.id_columns):
+        if col is not None and col not in frame.columns:
+            raise ArctlError(f"{path}: column {col!r} not found; the columns are {', '.join(map(str, frame.columns))}")
+    if len(frame) == 0:
+        raise ArctlError(f"{path} has no rows")
+    return frame.drop(columns=list(spec.id_columns))
 
 
-def describe(spec: TaskSpec) -> str:
-    return json.dumps(dataclasses.asdict(spec), indent=2)

@@ -3,6 +3,9 @@
 Runs inside the container with /job, /candidate and /harness mounted read-only and /out
 writable. It never computes a metric and imports nothing from arctl's host code: the
 host scores the predictions file with labels this container never sees.
+
+Prediction format by task type (after row_id): binary `score` (probability of class 1),
+multiclass `p0..pK-1` (probability of each encoded class), regression `value`.
 """
 
 import importlib.util
@@ -36,11 +39,26 @@ def features(module, frame):
     return out
 
 
-def scores(model, X, task_type):
+def class_probabilities(model, X, n_classes):
+    """Columns 0..n_classes-1 in encoded class order, whatever order the model keeps."""
+    proba = np.asarray(model.predict_proba(X), dtype=float)
+    classes = [int(c) for c in getattr(model, "classes_", range(proba.shape[1]))]
+    out = np.zeros((len(X), n_classes))
+    for j, c in enumerate(classes):
+        if 0 <= c < n_classes:
+            out[:, c] = proba[:, j]
+    return out
+
+
+def predictions(model, X, job):
+    task_type = job["task_type"]
     if task_type == "binary":
-        proba = np.asarray(model.predict_proba(X))
-        classes = list(getattr(model, "classes_", [0, 1]))
-        return proba[:, classes.index(1)] if 1 in classes else proba[:, -1]
+        return {"score": class_probabilities(model, X, 2)[:, 1]}
+    if task_type == "multiclass":
+        proba = class_probabilities(model, X, job["n_classes"])
+        return {f"p{k}": proba[:, k] for k in range(job["n_classes"])}
+    if task_type == "regression":
+        return {"value": np.asarray(model.predict(X), dtype=float).ravel()}
     raise SystemExit(f"task type {task_type!r} is not supported by this harness")
 
 
@@ -56,7 +74,7 @@ def main():
     X_fit, X_pred = features(module, train), features(module, predict)
     model = module.build_pipeline()
     model.fit(X_fit, y)
-    result = pd.DataFrame({"row_id": ids, "score": scores(model, X_pred, job["task_type"])})
+    result = pd.DataFrame({"row_id": ids, **predictions(model, X_pred, job)})
     result.to_csv(f"{OUT}/predictions.csv", index=False, float_format="%.17g")
 
 

@@ -10,7 +10,7 @@ from arctl.errors import ArctlError
 __all__ = ["Agent", "AgentError", "Context", "Exhausted", "Proposal", "choose"]
 
 
-def choose(kind: str, *, model: str, command: str, timeout: float) -> tuple[Agent, str]:
+def choose(kind: str, *, model: str, command: str, timeout: float, task_type: str = "binary") -> tuple[Agent, str]:
     """The agent for a run and a sentence saying why it was chosen."""
     if kind == "auto":
         if os.environ.get("ANTHROPIC_API_KEY"):
@@ -34,5 +34,5 @@ def choose(kind: str, *, model: str, command: str, timeout: float) -> tuple[Agen
     if kind == "catalog":
         from arctl.agents.catalog import CatalogAgent
 
-        return CatalogAgent(), why
+        return CatalogAgent(task_type), why
     raise ArctlError(f"unknown agent {kind!r}: choose claude, command or catalog")

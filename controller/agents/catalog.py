@@ -11,9 +11,12 @@ CATALOG = Path(__file__).resolve().parent.parent / "artifact" / "catalog"
 
 
 class CatalogAgent:
+    """Binary and multiclass tasks share the classification catalog; regression has its own."""
+
     name = "catalog"
 
-    def __init__(self, directory: Path = CATALOG):
+    def __init__(self, task_type: str = "binary", directory: Path | None = None):
+        directory = directory or CATALOG / ("regression" if task_type == "regression" else "classification")
         self.entries = sorted(directory.glob("*.py"))
 
     def propose(self, context: Context) -> Proposal:

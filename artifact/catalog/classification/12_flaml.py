@@ -13,7 +13,8 @@ class FlamlClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         self.automl_ = AutoML()
-        self.automl_.fit(X, y, task="classification", metric="roc_auc", time_budget=self.time_budget,
+        metric = "roc_auc" if len(np.unique(y)) == 2 else "log_loss"
+        self.automl_.fit(X, y, task="classification", metric=metric, time_budget=self.time_budget,
                          estimator_list=["lgbm", "rf", "extra_tree", "lrl2"], n_jobs=1, seed=0,
                          verbose=0, log_file_name="")
         self.classes_ = np.unique(y)
