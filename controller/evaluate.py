@@ -104,7 +104,7 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits | Non
                 else:
                     result.fold_scores[name] = value
         result.jobs[name] = {"verdict": out.verdict, "seconds": round(out.seconds, 3), "exit_code": out.exit_code,
-                             "reason": out.reason}
+                             "reason": out.reason, "phases": out.phases}
     folds = [outcomes[j] for j in task.fold_jobs]
     worst = min(folds, key=lambda o: SEVERITY.index(o.verdict))
     result.stderr_tail = worst.stderr_tail

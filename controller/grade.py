@@ -54,7 +54,7 @@ def score(labels: Path, outputs: Path) -> dict:
     for job in info["folds"]:
         truth = pd.read_csv(labels / f"{job}.csv").set_index(ROW_ID)[TARGET]
         try:
-            raw = scoring.read_predictions_file(outputs / job / "predictions.csv", PREDICTIONS_CAP)
+            raw = scoring.read_output_file(outputs / job / "predictions.csv", PREDICTIONS_CAP)
             predictions = scoring.parse_predictions(raw, truth.index, info["columns"],
                                                     scoring.METRICS[info["metric"]].probabilities)
             folds[job] = scoring.score(info["metric"], truth, predictions)

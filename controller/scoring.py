@@ -22,8 +22,8 @@ class MissingPredictions(InvalidPredictions):
     """The job wrote no predictions file at all."""
 
 
-def read_predictions_file(path: Path, cap: int) -> bytes:
-    """The bytes of a predictions file, if it is a regular file within the size cap.
+def read_output_file(path: Path, cap: int) -> bytes:
+    """The bytes of a file a job wrote, if it is a regular file within the size cap.
 
     Links, FIFOs, devices and directories are refused without being opened for reading
     (O_NOFOLLOW, O_NONBLOCK), so a hostile job cannot make the host follow or block on them.

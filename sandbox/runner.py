@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import json
 import os
 import shutil
 import socket
 import stat
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -28,6 +30,7 @@ COMMAND = ["python3", "-s", "-B", "/harness/run_job.py"]
 OWNER = "org.arctl.owner"
 TAIL_LINES = 50
 TAIL_BYTES = 8192
+READY = ".ready"  # written last into a waiting container's /job: the go signal
 POLL = 0.05  # how often the host checks the clock and the output directory
 
 
@@ -51,6 +54,9 @@ class JobResult:
     reason: str = ""
     output: bytes | None = None  # the predictions file, when it passed the file checks
     peak_out_bytes: int = 0
+    # Wall-clock marks: the host's (create, started, exited, removed) and the harness's own
+    # (start, imported, loaded, fitted). Informative only (benchmarks); never used for scoring.
+    phases: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def client() -> docker.DockerClient:
@@ -107,38 +113,60 @@ def _alive(pid: int) -> bool:
 
 def run_jobs(engine: docker.DockerClient, image: str, candidate_dir: Path, jobs: list[Job],
              limits: Limits) -> dict[str, JobResult]:
-    """Run every job of one candidate concurrently within the CPU budget, all under one deadline."""
+    """Run every job of one candidate within the CPU budget, all under one deadline.
+
+    Every job's container starts at once and warms up (interpreter, library imports) while it
+    waits, with empty /job and /candidate mounts; a semaphore hands out at most `concurrency`
+    jobs at a time, so fits stay within the CPU budget while the next containers get ready.
+    Each container runs one job and is then removed: none is ever reused.
+    """
     deadline = time.monotonic() + limits.deadline
-    with concurrent.futures.ThreadPoolExecutor(max_workers=limits.concurrency) as pool:
-        futures = {job.name: pool.submit(run_job, engine, image, candidate_dir, job, limits, deadline)
+    gate = threading.Semaphore(limits.concurrency)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
+        futures = {job.name: pool.submit(run_job, engine, image, candidate_dir, job, limits, deadline, gate)
                    for job in jobs}
         return {name: f.result() for name, f in futures.items()}
 
 
 def run_job(engine: docker.DockerClient, image: str, candidate_dir: Path, job: Job, limits: Limits,
-            deadline: float) -> JobResult:
+            deadline: float, gate: threading.Semaphore | None = None) -> JobResult:
     start = time.monotonic()
     if start >= deadline:
         return JobResult(job.name, "timeout", None, 0.0, reason="the candidate's deadline passed before this job started")
-    out_dir = Path(tempfile.mkdtemp(prefix=f"arctl-out-{job.name}-"))
-    os.chmod(out_dir, 0o777)  # the job runs as nobody
+    gate = gate or threading.Semaphore(1)
+    stage = Path(tempfile.mkdtemp(prefix=f"arctl-job-{job.name}-"))
+    os.chmod(stage, 0o755)
+    out_dir, job_in, cand_in = stage / "out", stage / "job", stage / "candidate"
+    for d, mode in ((out_dir, 0o777), (job_in, 0o755), (cand_in, 0o755)):  # the job runs as nobody
+        d.mkdir()
+        os.chmod(d, mode)
     mounts = {
         str(HARNESS_DIR): ("/harness", "ro"),
-        str(candidate_dir): ("/candidate", "ro"),
-        str(job.job_dir): ("/job", "ro"),
+        str(cand_in): ("/candidate", "ro"),
+        str(job_in): ("/job", "ro"),
         str(out_dir): ("/out", "rw"),
     }
+    phases = {"create": time.time()}
     container = engine.containers.create(
-        image, COMMAND, **container_kwargs(limits, mounts, {OWNER: owner_label(), "org.arctl.job": job.name}))
+        image, [*COMMAND, "--wait"],
+        **container_kwargs(limits, mounts, {OWNER: owner_label(), "org.arctl.job": job.name}))
+    acquired = False
     try:
         container.start()
+        phases["started"] = time.time()
+        acquired = gate.acquire(timeout=max(0.0, deadline - time.monotonic()))
+        if acquired:
+            _hand_over(candidate_dir, job.job_dir, cand_in, job_in)
+            phases["handed"] = time.time()
         killed_for, peak = _watch(container, out_dir, limits, deadline)
+        phases["exited"] = time.time()
         container.reload()
         state = container.attrs["State"]
         seconds = time.monotonic() - start
         exit_code = state.get("ExitCode")
         tail = _stderr_tail(container)
-        result = JobResult(job.name, "ok", exit_code, seconds, tail, peak_out_bytes=peak)
+        result = JobResult(job.name, "ok", exit_code, seconds, tail, peak_out_bytes=peak, phases=phases)
+        phases.update(_harness_phases(out_dir))
         if killed_for == "timeout":
             result.verdict, result.reason = "timeout", f"killed at the deadline ({limits.deadline:g} s for the candidate)"
         elif killed_for:
@@ -151,8 +179,24 @@ def run_job(engine: docker.DockerClient, image: str, candidate_dir: Path, job: J
             _collect(result, out_dir, limits)
         return result
     finally:
+        if acquired:
+            gate.release()
         _remove(container)
+        phases["removed"] = time.time()
         _remove_dir(engine, image, out_dir)
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _hand_over(candidate_dir: Path, job_dir: Path, cand_in: Path, job_in: Path) -> None:
+    """Give a waiting container its job: the candidate, the job's files, then the go signal."""
+    shutil.copy(candidate_dir / "train.py", cand_in / "train.py")
+    for f in job_dir.iterdir():
+        try:
+            os.link(f, job_in / f.name)  # read-only inside; no copy of a large dataset
+        except OSError:
+            shutil.copy(f, job_in / f.name)
+    (job_in / ".go.tmp").write_text("")
+    os.replace(job_in / ".go.tmp", job_in / READY)
 
 
 def _watch(container, out_dir: Path, limits: Limits, deadline: float) -> tuple[str, int]:
@@ -214,11 +258,22 @@ def _stderr_tail(container) -> str:
 
 def _collect(result: JobResult, out_dir: Path, limits: Limits) -> None:
     try:
-        result.output = scoring.read_predictions_file(out_dir / "predictions.csv", limits.predictions_size)
+        result.output = scoring.read_output_file(out_dir / "predictions.csv", limits.predictions_size)
     except scoring.MissingPredictions:
         result.verdict, result.reason = "crashed", "the job exited with code 0 without writing predictions"
     except scoring.InvalidPredictions as e:
         result.verdict, result.reason = "invalid", str(e)
+
+
+def _harness_phases(out_dir: Path) -> dict[str, float]:
+    """The harness's own time marks, if it left a small, plain, well-formed file of numbers."""
+    try:
+        raw = scoring.read_output_file(out_dir / "phases.json", 4096)
+        marks = json.loads(raw)
+        return {str(k): float(v) for k, v in marks.items()
+                if k in ("start", "imported", "warm", "released", "loaded", "fitted")}
+    except (scoring.InvalidPredictions, ValueError, TypeError, AttributeError):
+        return {}
 
 
 def _remove(container) -> None:
