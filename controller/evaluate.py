@@ -58,8 +58,11 @@ def harness_sha256() -> str:
 
 
 def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits | None = None,
-             with_test: bool = False, engine=None) -> Evaluation:
-    """Evaluate a candidate's source. Never raises for anything the candidate does."""
+             with_test: bool = False, engine=None, warm: list | None = None) -> Evaluation:
+    """Evaluate a candidate's source. Never raises for anything the candidate does.
+
+    warm: containers started ahead with runner.warm_up (same image and limits); used up here.
+    """
     limits = limits or Limits(deadline=task.spec.budget_seconds)
     started = time.monotonic()
     result = Evaluation(verdict="ok", metric=task.spec.metric, greater_is_better=task.spec.greater_is_better,
@@ -67,6 +70,8 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits | Non
                         hypothesis=checks.hypothesis(source), harness_sha256=harness_sha256(), task_key=task.key)
     problems = checks.static_problems(source)
     if problems:
+        if warm:
+            runner.discard(engine or runner.client(), image, warm)
         result.verdict, result.reason = "rejected", "; ".join(problems)
         return result
 
@@ -84,7 +89,7 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits | Non
         os.chmod(cand_dir / "train.py", 0o444)
         os.chmod(cand_dir, 0o555)
         try:
-            outcomes = runner.run_jobs(engine, image, cand_dir, jobs, limits)
+            outcomes = runner.run_jobs(engine, image, cand_dir, jobs, limits, warm)
         finally:
             os.chmod(cand_dir, 0o755)
 

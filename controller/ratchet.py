@@ -171,6 +171,7 @@ class Ratchet:
                 self._reset(best["commit"])
             self.pending_path.unlink(missing_ok=True)
         finally:
+            runner.remove_own(self.engine)  # nothing of this run may outlive it
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
         self._record_stop(reason)
@@ -244,37 +245,49 @@ class Ratchet:
     def _iteration(self, iteration: int) -> None:
         started = time.monotonic()
         context = self._context(iteration)
-        t0 = time.monotonic()
+        # The sandbox's containers start and warm up during the agent's turn; each still runs one job only.
+        warming = runner.warm_up(self.engine, self.image, self.limits, self.task.spec.folds)
+        consumed = False
         try:
-            proposal = self.agent.propose(context)
-        except Exhausted as e:
-            self.stop_requested = str(e)
-            return
-        except AgentError as e:
-            spent = getattr(e, "proposal", None) or Proposal("", "")
-            self._append(self._row(iteration, None, spent, status="AGENT_ERROR", verdict="agent_error",
-                                   reason=str(e), agent_seconds=time.monotonic() - t0, started=started))
-            return
-        agent_seconds = time.monotonic() - t0
-        proposal.hypothesis = proposal.hypothesis or checks.hypothesis(proposal.train_py.encode()) or "(no hypothesis)"
-        problems = checks.static_problems(proposal.train_py.encode())
-        if problems:
-            self._append(self._row(iteration, None, proposal, status="REJECTED", verdict="rejected",
-                                   reason="; ".join(problems), agent_seconds=agent_seconds, started=started))
-            return
-        self._write_json(self.pending_path, {"iter": iteration, "commit": None, "hypothesis": proposal.hypothesis})
-        _fault("before_commit", iteration)
-        commit = self._commit(proposal.train_py, f"{proposal.hypothesis}\n\narctl run {self.name}, iteration {iteration}")
-        self._write_json(self.pending_path, {"iter": iteration, "commit": commit, "hypothesis": proposal.hypothesis})
-        _fault("after_commit", iteration)
-        self._evaluate_and_record(iteration, proposal, commit, agent_seconds, started)
+            t0 = time.monotonic()
+            try:
+                proposal = self.agent.propose(context)
+            except Exhausted as e:
+                self.stop_requested = str(e)
+                return
+            except AgentError as e:
+                spent = getattr(e, "proposal", None) or Proposal("", "")
+                self._append(self._row(iteration, None, spent, status="AGENT_ERROR", verdict="agent_error",
+                                       reason=str(e), agent_seconds=time.monotonic() - t0, started=started))
+                return
+            agent_seconds = time.monotonic() - t0
+            proposal.hypothesis = (proposal.hypothesis or checks.hypothesis(proposal.train_py.encode())
+                                   or "(no hypothesis)")
+            problems = checks.static_problems(proposal.train_py.encode())
+            if problems:
+                self._append(self._row(iteration, None, proposal, status="REJECTED", verdict="rejected",
+                                       reason="; ".join(problems), agent_seconds=agent_seconds, started=started))
+                return
+            self._write_json(self.pending_path, {"iter": iteration, "commit": None, "hypothesis": proposal.hypothesis})
+            _fault("before_commit", iteration)
+            commit = self._commit(proposal.train_py,
+                                  f"{proposal.hypothesis}\n\narctl run {self.name}, iteration {iteration}")
+            self._write_json(self.pending_path, {"iter": iteration, "commit": commit, "hypothesis": proposal.hypothesis})
+            _fault("after_commit", iteration)
+            consumed = True  # the evaluation uses the slots up, whatever happens to it
+            self._evaluate_and_record(iteration, proposal, commit, agent_seconds, started, warming)
+        finally:
+            if not consumed:
+                runner.discard(self.engine, self.image, _ready(warming))
 
     def _evaluate_and_record(self, iteration: int, proposal: Proposal, commit: str, agent_seconds: float,
-                             started: float) -> dict:
+                             started: float, warming=None) -> dict:
         self._keep_reachable(iteration, commit)
         _fault("during_eval", iteration, delay=2.0)
         t0 = time.monotonic()
-        result = evaluate.evaluate(proposal.train_py.encode(), self.task, self.image, self.limits, engine=self.engine)
+        warm = _ready(warming) if warming is not None else None  # sandbox time when the agent was quicker
+        result = evaluate.evaluate(proposal.train_py.encode(), self.task, self.image, self.limits, engine=self.engine,
+                                   warm=warm)
         eval_seconds = time.monotonic() - t0
         _fault("after_eval", iteration)
         best = self.ledger.best()
@@ -345,6 +358,14 @@ def status_line(row: dict, metric_label: str) -> str:
     if row.get("notes", "").startswith("ignored"):
         line += f"  ({row['notes']})"
     return line
+
+
+def _ready(future) -> list:
+    """The slots of a warm-up that is no longer wanted (waiting for it to finish starting them)."""
+    try:
+        return future.result(timeout=60)
+    except Exception:  # a failed warm-up left nothing to clean; the janitor has the rest
+        return []
 
 
 def _fault(point: str, iteration: int, delay: float = 0.0) -> None:

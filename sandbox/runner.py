@@ -111,52 +111,104 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@dataclasses.dataclass
+class Slot:
+    """A started container waiting for its one job, with its empty staging directories."""
+
+    container: object
+    stage: Path
+    phases: dict[str, float]
+
+    @property
+    def out_dir(self) -> Path:
+        return self.stage / "out"
+
+
+def start_slot(engine: docker.DockerClient, image: str, limits: Limits) -> Slot:
+    """Start a container that warms up and waits, with empty /job and /candidate mounts."""
+    stage = Path(tempfile.mkdtemp(prefix="arctl-job-"))
+    os.chmod(stage, 0o755)
+    for name, mode in (("out", 0o777), ("job", 0o755), ("candidate", 0o755)):  # the job runs as nobody
+        (stage / name).mkdir()
+        os.chmod(stage / name, mode)
+    mounts = {
+        str(HARNESS_DIR): ("/harness", "ro"),
+        str(stage / "candidate"): ("/candidate", "ro"),
+        str(stage / "job"): ("/job", "ro"),
+        str(stage / "out"): ("/out", "rw"),
+    }
+    phases = {"create": time.time()}
+    container = engine.containers.create(image, [*COMMAND, "--wait"],
+                                         **container_kwargs(limits, mounts, {OWNER: owner_label()}))
+    slot = Slot(container, stage, phases)
+    try:
+        container.start()
+    except docker.errors.DockerException:
+        discard(engine, image, [slot])
+        raise
+    phases["started"] = time.time()
+    return slot
+
+
+def warm_up(engine: docker.DockerClient, image: str, limits: Limits, n: int) -> concurrent.futures.Future:
+    """Start n waiting containers in the background (e.g. during the agent's turn); a future of slots."""
+    def start_all() -> list[Slot]:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, n)) as starters:
+            return list(starters.map(lambda _: start_slot(engine, image, limits), range(n)))
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(start_all)
+    pool.shutdown(wait=False)
+    return future
+
+
+def discard(engine: docker.DockerClient, image: str, slots: list[Slot]) -> None:
+    """Remove slots that were never handed a job."""
+    for slot in slots:
+        _remove(slot.container)
+        _remove_dir(engine, image, slot.out_dir)
+        shutil.rmtree(slot.stage, ignore_errors=True)
+
+
 def run_jobs(engine: docker.DockerClient, image: str, candidate_dir: Path, jobs: list[Job],
-             limits: Limits) -> dict[str, JobResult]:
+             limits: Limits, warm: list[Slot] | None = None) -> dict[str, JobResult]:
     """Run every job of one candidate within the CPU budget, all under one deadline.
 
-    Every job's container starts at once and warms up (interpreter, library imports) while it
-    waits, with empty /job and /candidate mounts; a semaphore hands out at most `concurrency`
-    jobs at a time, so fits stay within the CPU budget while the next containers get ready.
-    Each container runs one job and is then removed: none is ever reused.
+    Every job gets its own container, started ahead (warm) or now, that warms up (interpreter,
+    library imports) while it waits with empty /job and /candidate mounts; a semaphore hands out
+    at most `concurrency` jobs at a time, so fits stay within the CPU budget while the other
+    containers get ready. Each container runs one job and is then removed: none is ever reused.
     """
     deadline = time.monotonic() + limits.deadline
     gate = threading.Semaphore(limits.concurrency)
+    slots = list(warm or [])
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
-        futures = {job.name: pool.submit(run_job, engine, image, candidate_dir, job, limits, deadline, gate)
+        futures = {job.name: pool.submit(run_job, engine, image, candidate_dir, job, limits, deadline, gate,
+                                         slots.pop() if slots else None)
                    for job in jobs}
-        return {name: f.result() for name, f in futures.items()}
+        results = {name: f.result() for name, f in futures.items()}
+    discard(engine, image, slots)
+    return results
 
 
 def run_job(engine: docker.DockerClient, image: str, candidate_dir: Path, job: Job, limits: Limits,
-            deadline: float, gate: threading.Semaphore | None = None) -> JobResult:
+            deadline: float, gate: threading.Semaphore | None = None, slot: Slot | None = None) -> JobResult:
     start = time.monotonic()
     if start >= deadline:
+        if slot is not None:
+            discard(engine, image, [slot])
         return JobResult(job.name, "timeout", None, 0.0, reason="the candidate's deadline passed before this job started")
     gate = gate or threading.Semaphore(1)
-    stage = Path(tempfile.mkdtemp(prefix=f"arctl-job-{job.name}-"))
-    os.chmod(stage, 0o755)
-    out_dir, job_in, cand_in = stage / "out", stage / "job", stage / "candidate"
-    for d, mode in ((out_dir, 0o777), (job_in, 0o755), (cand_in, 0o755)):  # the job runs as nobody
-        d.mkdir()
-        os.chmod(d, mode)
-    mounts = {
-        str(HARNESS_DIR): ("/harness", "ro"),
-        str(cand_in): ("/candidate", "ro"),
-        str(job_in): ("/job", "ro"),
-        str(out_dir): ("/out", "rw"),
-    }
-    phases = {"create": time.time()}
-    container = engine.containers.create(
-        image, [*COMMAND, "--wait"],
-        **container_kwargs(limits, mounts, {OWNER: owner_label(), "org.arctl.job": job.name}))
+    if slot is not None and not _running(slot.container):
+        discard(engine, image, [slot])
+        slot = None
+    slot = slot or start_slot(engine, image, limits)
+    container, out_dir, phases = slot.container, slot.out_dir, slot.phases
     acquired = False
     try:
-        container.start()
-        phases["started"] = time.time()
         acquired = gate.acquire(timeout=max(0.0, deadline - time.monotonic()))
         if acquired:
-            _hand_over(candidate_dir, job.job_dir, cand_in, job_in)
+            _hand_over(candidate_dir, job.job_dir, slot.stage / "candidate", slot.stage / "job")
             phases["handed"] = time.time()
         killed_for, peak = _watch(container, out_dir, limits, deadline)
         phases["exited"] = time.time()
@@ -181,10 +233,16 @@ def run_job(engine: docker.DockerClient, image: str, candidate_dir: Path, job: J
     finally:
         if acquired:
             gate.release()
-        _remove(container)
+        discard(engine, image, [slot])
         phases["removed"] = time.time()
-        _remove_dir(engine, image, out_dir)
-        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _running(container) -> bool:
+    try:
+        container.reload()
+        return container.status == "running"
+    except docker.errors.NotFound:
+        return False
 
 
 def _hand_over(candidate_dir: Path, job_dir: Path, cand_in: Path, job_in: Path) -> None:
