@@ -300,8 +300,10 @@ class Ratchet:
             decision = acceptance.decide(result.fold_scores, best["folds"], self.task.spec.greater_is_better,
                                          self.cfg.rule, self.cfg.z, self.cfg.min_delta)
             status = "KEPT" if decision.keep else "DISCARDED"
+            # A jump to near-perfect is suspicious; a task whose baseline is already there is just easy.
+            baseline = self.ledger.rows[0]["val"]
             if (self.cfg.tripwire is not None and self.task.spec.metric in TRIPWIRE_METRICS
-                    and result.mean >= self.cfg.tripwire):
+                    and result.mean >= self.cfg.tripwire > baseline):
                 status = "TRIPWIRE"
         row = self._row(iteration, commit, proposal, status=status, verdict=result.verdict, reason=result.reason,
                         agent_seconds=agent_seconds, started=started, result=result, decision=decision,
