@@ -26,10 +26,19 @@ from arctl.workspace import init as init_workspace
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 HEART = Path(os.environ.get("ARCTL_HEART_DATA", REPO.parent / "shared" / "data" / "heart" / "processed.cleveland.data"))
+FLAML = (REPO / "artifact" / "catalog" / "classification" / "12_flaml.py").read_text()
+
+
+def flaml(seconds: int) -> str:
+    """The catalog's FLAML candidate with another time budget per fit."""
+    assert "time_budget=15)" in FLAML
+    return FLAML.replace("time_budget=15)", f"time_budget={seconds})")
+
+
 CANDIDATES = {
-    "baseline (logistic regression)": REPO / "artifact" / "train.py",
-    "LightGBM, 3000 trees": HERE / "candidates" / "lightgbm.py",
-    "FLAML, 30 s per fit": HERE / "candidates" / "flaml30.py",
+    "baseline (logistic regression)": (REPO / "artifact" / "train.py").read_text(),
+    "LightGBM, 3000 trees": (HERE / "candidates" / "lightgbm.py").read_text(),
+    "FLAML, 30 s per fit": flaml(30),
 }
 
 
@@ -48,10 +57,10 @@ def single_process(engine, image: str, task: prepare.PreparedTask, candidate: Pa
 def isolation(engine, image, task, repeats: dict[str, int]) -> list[dict]:
     rows = []
     cpus = float(os.cpu_count() or 1)
-    for label, path in CANDIDATES.items():
+    for label, text in CANDIDATES.items():
         with tempfile.TemporaryDirectory() as d:
             cand = Path(d) / "train.py"
-            cand.write_text(path.read_text())
+            cand.write_text(text)
             os.chmod(d, 0o755)  # the container runs as nobody
             source = cand.read_bytes()
             plain, sandboxed, warmed, phases = [], [], [], []
@@ -130,8 +139,7 @@ def quality(engine, image, seeds: list[int], iters: int, home: Path) -> tuple[li
         r_val, r_test = test_score(task, image, engine, source)
         # FLAML one-shot with the ratchet's wall clock: 6 fits (5 folds + the test fit) run in 3 waves.
         budget = max(5, int((seconds - 15) / 3))
-        flaml = (HERE / "candidates" / "flaml30.py").read_text().replace("TIME_BUDGET = 30", f"TIME_BUDGET = {budget}")
-        f_val, f_test = test_score(task, image, engine, flaml.encode())
+        f_val, f_test = test_score(task, image, engine, flaml(budget).encode())
         rows.append({"seed": seed, "ratchet_seconds": seconds, "flaml_budget_per_fit": budget,
                      "baseline": {"val": base_val, "test": base_test, "tried": 1},
                      "flaml": {"val": f_val, "test": f_test, "tried": 1},

@@ -207,3 +207,24 @@ def test_leftover_containers_of_a_dead_controller_are_removed(engine, image):
     c = engine.containers.create(image, ["sleep", "600"], labels={LABEL: "1", runner.OWNER: f"{socket.gethostname()}:{dead.pid}"})
     assert runner.remove_leftovers(engine) >= 1
     assert c.id not in [x.id for x in engine.containers.list(all=True)]
+
+
+def test_warm_containers_are_used_once_and_never_outlive_the_evaluation(heart_task, engine, image):
+    from arctl import evaluate
+    from arctl.sandbox.policy import LABEL, Limits
+
+    limits = Limits(deadline=60)
+    slots = runner.warm_up(engine, image, limits, 5).result()
+    warm_ids = {s.container.id for s in slots}
+    started = time.time()
+    result = evaluate.evaluate((REPO / "artifact" / "train.py").read_bytes(), heart_task, image, limits,
+                               engine=engine, warm=slots)
+    assert result.verdict == "ok"
+    assert all(job["phases"]["create"] < started for job in result.jobs.values())  # they were the warm ones
+    assert engine.containers.list(all=True, filters={"label": LABEL}) == []
+    assert not any(s.stage.exists() for s in slots)
+    # A rejected candidate gives its warm containers back, unused.
+    slots = runner.warm_up(engine, image, limits, 2).result()
+    assert evaluate.evaluate(b"def oops(:\n", heart_task, image, limits, engine=engine, warm=slots).verdict == "rejected"
+    assert not warm_ids & {c.id for c in engine.containers.list(all=True)}
+    assert engine.containers.list(all=True, filters={"label": LABEL}) == []
