@@ -361,7 +361,7 @@ def _status_table(workspace: Path, name: str) -> None:
                   box=box.SIMPLE_HEAD)
     for col, justify in (("iter", "right"), ("commit", "left"), (s["metric"], "right"), ("Δ", "right"),
                          ("margin", "right"), ("status", "left"), ("s", "right")):
-        table.add_column(col, justify=justify, no_wrap=True, min_width=10 if col == "status" else None)
+        table.add_column(col, justify=justify, no_wrap=True, min_width={"status": 10, "Δ": 7, "margin": 6}.get(col))
     table.add_column("hypothesis", no_wrap=True, overflow="ellipsis", min_width=20)
     styles = {"KEPT": "green", "BASELINE": "cyan", "DISCARDED": "dim"}
     for r in s["rows"]:
