@@ -16,17 +16,20 @@ import git
 
 from arctl import evaluate, prepare, tasks
 from arctl.agents.catalog import CatalogAgent
-from arctl.config import Config
-from arctl.ratchet import Ratchet, StopRules
+from arctl.artifact import ROOT as ARTIFACT
+from arctl.ratchet import Ratchet
+from arctl.sandbox import engine as docker_engine
 from arctl.sandbox import image as sandbox_image
 from arctl.sandbox import runner
 from arctl.sandbox.policy import Limits
+from arctl.settings import Budget, Settings
+from arctl.stopping import StopRules
 from arctl.workspace import init as init_workspace
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-HEART = Path(os.environ.get("ARCTL_HEART_DATA", REPO.parent / "shared" / "data" / "heart" / "processed.cleveland.data"))
-FLAML = (REPO / "artifact" / "catalog" / "classification" / "12_flaml.py").read_text()
+HEART = tasks.locate_data(tasks.HEART)  # $ARCTL_HEART_DATA, else arctl's download cache (see .ci/setup)
+FLAML = (ARTIFACT / "catalog" / "classification" / "12_flaml.py").read_text()
 
 
 def flaml(seconds: int) -> str:
@@ -36,7 +39,7 @@ def flaml(seconds: int) -> str:
 
 
 CANDIDATES = {
-    "baseline (logistic regression)": (REPO / "artifact" / "train.py").read_text(),
+    "baseline (logistic regression)": (ARTIFACT / "train.py").read_text(),
     "LightGBM, 3000 trees": (HERE / "candidates" / "lightgbm.py").read_text(),
     "FLAML, 30 s per fit": flaml(30),
 }
@@ -81,8 +84,8 @@ def isolation(engine, image, task, repeats: dict[str, int]) -> list[dict]:
                       f"warm sandbox {c.seconds:.2f} s", flush=True)
         rows.append({"candidate": label, "runs": len(plain), "single_process_s": statistics.median(plain),
                      "sandbox_s": statistics.median(sandboxed), "warm_s": statistics.median(warmed),
-                     "ratio": statistics.median(b / a for a, b in zip(plain, sandboxed)),
-                     "warm_ratio": statistics.median(c / a for a, c in zip(plain, warmed)),
+                     "ratio": statistics.median(b / a for a, b in zip(plain, sandboxed, strict=True)),
+                     "warm_ratio": statistics.median(c / a for a, c in zip(plain, warmed, strict=True)),
                      "where": where_time_goes(phases)})
     return rows
 
@@ -107,10 +110,10 @@ def where_time_goes(phases: list[dict]) -> dict[str, float]:
 
 def ratchet_run(task: prepare.PreparedTask, image: str, engine, iters: int, home: Path) -> tuple[Path, float]:
     ws = init_workspace(Path(tempfile.mkdtemp(dir=home)) / "ws")
-    cfg = Config(deadline=180)
+    cfg = Settings(budget=Budget(deadline=180))
     started = time.monotonic()
-    Ratchet(ws, "bench", CatalogAgent(), cfg, StopRules(max_iters=iters), task, image, echo=lambda line: None,
-            engine=engine).run()
+    Ratchet(ws, "bench", CatalogAgent(), cfg, StopRules(max_iters=iters), task, image, echo=lambda row: None,
+            say=lambda line: None, engine=engine).run()
     return ws, time.monotonic() - started
 
 
@@ -130,7 +133,7 @@ def quality(engine, image, seeds: list[int], iters: int, home: Path) -> tuple[li
     rows, overhead = [], []
     for seed in seeds:
         task = prepare.prepare(dataclasses.replace(tasks.HEART, seed=seed), HEART)
-        base_val, base_test = test_score(task, image, engine, (REPO / "artifact" / "train.py").read_bytes())
+        base_val, base_test = test_score(task, image, engine, (ARTIFACT / "train.py").read_bytes())
         ws, seconds = ratchet_run(task, image, engine, iters, home)
         rows_ = ledger(ws)
         overhead += rows_[1:]
@@ -216,7 +219,7 @@ def main():
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="arctl-bench-"))
     os.environ["ARCTL_HOME"] = str(home)
-    engine = runner.client()
+    engine = docker_engine.client()
     image = sandbox_image.image_tag()
     if sandbox_image.find(engine, image) is None:
         raise SystemExit(f"the sandbox image {image} is missing: run `bash .ci/setup` first")

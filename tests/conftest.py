@@ -8,10 +8,25 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-HEART_DATA = Path(os.environ.get("ARCTL_HEART_DATA", SHARED / "data" / "heart" / "processed.cleveland.data"))
+from arctl import tasks
+from arctl.artifact import ROOT as ARTIFACT
+from arctl.errors import ArctlError
+
 CANDIDATES = Path(__file__).resolve().parent / "candidates"
 REPO = Path(__file__).resolve().parents[1]
+__all__ = ["ARTIFACT", "CANDIDATES", "HEART_DATA", "REPO", "candidate"]
+
+
+def _heart_data() -> Path:
+    """The UCI heart data: $ARCTL_HEART_DATA, else arctl's download cache (filled by .ci/setup), checked by sha256."""
+    try:
+        return tasks.locate_data(tasks.HEART)
+    except ArctlError as e:
+        raise pytest.UsageError(f"the heart data is needed by the tests: {str(e).rstrip('.')}. Run `bash .ci/setup`, or set "
+                                "ARCTL_HEART_DATA to a copy of processed.cleveland.data") from None
+
+
+HEART_DATA = _heart_data()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -24,17 +39,16 @@ def arctl_home(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def heart_task(arctl_home):
-    from arctl import prepare, tasks
+    from arctl import prepare
 
-    assert HEART_DATA.is_file(), f"the heart data is expected at {HEART_DATA} (see ../shared/data/heart/README.md)"
     return prepare.prepare(tasks.HEART, HEART_DATA)
 
 
 @pytest.fixture(scope="session")
 def engine():
-    from arctl.sandbox import runner
+    from arctl.sandbox import engine as docker_engine
 
-    return runner.client()  # raises with instructions when no engine runs
+    return docker_engine.client()  # raises with instructions when no engine runs
 
 
 @pytest.fixture(scope="session")

@@ -10,17 +10,19 @@ from arctl.agents import AgentError, Context, Exhausted
 from arctl.agents.catalog import CATALOG, CatalogAgent
 from arctl.agents.claude import ClaudeAgent
 from arctl.agents.command import CommandAgent
-from conftest import REPO
+from arctl.ledger import Row, Status
+
+from conftest import ARTIFACT
 from fake_anthropic import FakeMessagesAPI, error, text_reply, tool_reply
 
-BASELINE = (REPO / "artifact" / "train.py").read_text()
+BASELINE = (ARTIFACT / "train.py").read_text()
 CANDIDATE = BASELINE.replace("LogisticRegression(max_iter=1000)", "LogisticRegression(C=0.5, max_iter=1000)")
 
 
 def context(iteration=1):
     return Context(iteration=iteration, program="Improve the model.", task_card="Task: heart",
                    best_train_py=BASELINE, best_summary="iteration 0, roc_auc 0.8960",
-                   history=[{"iter": 0, "hypothesis": "baseline", "status": "BASELINE", "val": 0.896}])
+                   history=[Row(iter=0, status=Status.BASELINE, hypothesis="baseline", val=0.896)])
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 
 from arctl import paths, prepare, tasks
 from arctl.errors import ArctlError
+
 from conftest import HEART_DATA
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
@@ -14,6 +13,7 @@ import pytest
 
 from arctl.ledger import read_tsv
 from arctl.sandbox.policy import LABEL
+
 from conftest import HEART_DATA
 from fake_anthropic import FakeMessagesAPI, tool_reply
 from test_cli import ARCTL, arctl
@@ -113,7 +113,8 @@ def test_target_stops_the_run(ws, engine):
 def test_patience_stops_the_run(ws, engine):
     arctl("run", "demo", "--patience", "1", "--max-iters", "8", cwd=ws)
     rows = assert_consistent(ws, engine)
-    assert rows[-1]["status"] != "KEPT" and "--patience" in stops(ws)[-1] or "no candidate kept" in stops(ws)[-1]
+    assert rows[-1]["status"] != "KEPT"
+    assert "no candidate kept in the last 1 iterations (--patience)" in stops(ws)[-1]
 
 
 def test_max_time_stops_the_run(ws, engine):
@@ -220,3 +221,29 @@ def test_run_before_prepare_says_what_to_do(tmp_path):
     arctl("init", str(tmp_path / "w"), cwd=tmp_path)
     proc = arctl("run", "x", cwd=tmp_path / "w", check=False)
     assert proc.returncode == 2 and "arctl prepare" in proc.stderr
+
+
+def test_eval_and_run_judge_a_file_under_the_same_budget(ws, engine):
+    """[budget] in arctl.toml binds `arctl eval` as it binds `arctl run` (eval once used its own defaults)."""
+    slow = (ws / "train.py").read_text().replace("def build_pipeline():", "def build_pipeline():\n    import time\n"
+                                                "    time.sleep(30)")
+    (ws / "train.py").write_text(slow)
+    toml = ws / "arctl.toml"
+    toml.write_text(toml.read_text().replace("deadline = 180.0", "deadline = 4.0"))
+    repo = git.Repo(ws)
+    repo.index.add(["train.py", "arctl.toml"])
+    repo.index.commit("a slow baseline and a tight budget")
+    evaluated = arctl("eval", "train.py", "--json", cwd=ws, check=False)
+    assert evaluated.returncode == 1 and json.loads(evaluated.stdout)["verdict"] == "timeout"
+    ran = arctl("run", "demo", "--max-iters", "2", cwd=ws, check=False)
+    assert ran.returncode == 2 and "did not evaluate cleanly (timeout" in ran.stderr
+    assert ledger(ws)[0]["status"] == "TIMEOUT" and ledger(ws)[0]["verdict"] == "timeout"
+
+
+def test_a_crash_shows_its_error_on_the_one_line_log(ws, engine, tmp_path):
+    script = tmp_path / "agent.sh"
+    script.write_text("cat > train.py <<'PY'\nHYPOTHESIS = \"treat region as a number\"\n"
+                      "def build_pipeline():\n    raise ValueError(\"could not convert string to float: 'north'\")\nPY\n")
+    proc = arctl("run", "demo", "--agent-command", f"bash {script}", "--max-iters", "2", cwd=ws)
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("iter 1"))
+    assert "CRASHED" in line and "ValueError: could not convert string to float: 'north'" in line

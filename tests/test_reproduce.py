@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 
 import git
 import pytest
 from PIL import Image
 
-from conftest import HEART_DATA, REPO
+from conftest import ARTIFACT, HEART_DATA, REPO
 from test_cli import arctl
 
 pytestmark = pytest.mark.docker
@@ -41,13 +40,26 @@ def test_compose_grading_matches_arctl_eval(run_ws, image, tmp_path):
         proc = subprocess.run([*project, "run", "--rm", "grade"], cwd=REPO, env=env, capture_output=True, text=True,
                               timeout=600)
         assert proc.returncode == 0, proc.stdout + proc.stderr
-    finally:
-        subprocess.run([*project, "down", "-v"], cwd=REPO, env=env, capture_output=True, timeout=120)
+    finally:  # clean-up needs no variables at all (as the README says to run it)
+        plain = {k: v for k, v in os.environ.items() if k not in ("ARCTL_DATA", "CANDIDATE", "ARCTL_IMAGE")}
+        down = subprocess.run([*project, "down", "-v"], cwd=REPO, env=plain, capture_output=True, text=True, timeout=120)
+    assert down.returncode == 0, down.stderr
     graded = dict(line.split("  roc_auc ") for line in proc.stdout.splitlines() if line.startswith("fold"))
     by_eval = json.loads(arctl("eval", kept["commit"], "--json", cwd=run_ws).stdout)
     assert {k: float(v) for k, v in graded.items()} == pytest.approx(by_eval["fold_scores"], abs=1e-6)
     assert {k: float(v) for k, v in graded.items()} == pytest.approx(kept["folds"], abs=1e-6)
     assert f"mean roc_auc {by_eval['mean']:.6f}" in proc.stdout
+
+
+def test_compose_grading_without_data_says_to_set_it(image):
+    env = {**{k: v for k, v in os.environ.items() if k != "ARCTL_DATA"}, "ARCTL_IMAGE": image}
+    project = ["docker-compose", "-p", f"arctltest{os.getpid()}nodata"]
+    try:
+        proc = subprocess.run([*project, "run", "--rm", "split"], cwd=REPO, env=env, capture_output=True, text=True,
+                              timeout=300)
+    finally:
+        subprocess.run([*project, "down", "-v"], cwd=REPO, env=env, capture_output=True, timeout=120)
+    assert proc.returncode != 0 and "set ARCTL_DATA to the task's data file" in proc.stderr + proc.stdout
 
 
 def test_verify_passes_on_an_untouched_run(run_ws):
@@ -156,6 +168,6 @@ def test_every_evaluation_records_its_provenance(run_ws):
 def test_workflow_file_is_valid_yaml_that_runs_verify():
     import yaml
 
-    flow = yaml.safe_load((REPO / "artifact" / "ci" / "arctl-verify.yml").read_text())
+    flow = yaml.safe_load((ARTIFACT / "ci" / "arctl-verify.yml").read_text())
     steps = " ".join(str(s.get("run", "")) for s in flow["jobs"]["verify"]["steps"])
     assert "arctl verify" in steps and "refs/notes/arctl" in steps and "arctl prepare" in steps

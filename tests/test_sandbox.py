@@ -16,8 +16,10 @@ import time
 
 import pytest
 
+from arctl.sandbox import engine as docker_engine
 from arctl.sandbox import runner
-from conftest import REPO, candidate
+
+from conftest import ARTIFACT, REPO, candidate
 
 pytestmark = pytest.mark.docker
 DEADLINE = 12
@@ -32,7 +34,7 @@ def tree_sha256(root) -> str:
 
 
 def test_baseline_scores_in_a_plausible_range(run_candidate):
-    result = run_candidate((REPO / "artifact" / "train.py").read_bytes())
+    result = run_candidate((ARTIFACT / "train.py").read_bytes())
     assert result.verdict == "ok", result.reason + result.stderr_tail
     assert len(result.fold_scores) == 5
     assert 0.85 <= result.mean <= 0.95
@@ -40,7 +42,7 @@ def test_baseline_scores_in_a_plausible_range(run_candidate):
 
 
 def test_same_file_gives_the_same_fold_scores(run_candidate):
-    source = (REPO / "artifact" / "train.py").read_bytes()
+    source = (ARTIFACT / "train.py").read_bytes()
     assert run_candidate(source).fold_scores == run_candidate(source).fold_scores
 
 
@@ -204,8 +206,9 @@ def test_leftover_containers_of_a_dead_controller_are_removed(engine, image):
 
     dead = subprocess.Popen(["true"])
     dead.wait()
-    c = engine.containers.create(image, ["sleep", "600"], labels={LABEL: "1", runner.OWNER: f"{socket.gethostname()}:{dead.pid}"})
-    assert runner.remove_leftovers(engine) >= 1
+    owner = f"{socket.gethostname()}:{dead.pid}"
+    c = engine.containers.create(image, ["sleep", "600"], labels={LABEL: "1", docker_engine.OWNER: owner})
+    assert docker_engine.remove_leftovers(engine) >= 1
     assert c.id not in [x.id for x in engine.containers.list(all=True)]
 
 
@@ -217,7 +220,7 @@ def test_warm_containers_are_used_once_and_never_outlive_the_evaluation(heart_ta
     slots = runner.warm_up(engine, image, limits, 5).result()
     warm_ids = {s.container.id for s in slots}
     started = time.time()
-    result = evaluate.evaluate((REPO / "artifact" / "train.py").read_bytes(), heart_task, image, limits,
+    result = evaluate.evaluate((ARTIFACT / "train.py").read_bytes(), heart_task, image, limits,
                                engine=engine, warm=slots)
     assert result.verdict == "ok"
     assert all(job["phases"]["create"] < started for job in result.jobs.values())  # they were the warm ones

@@ -11,6 +11,7 @@ import pytest
 from sklearn import datasets
 
 from arctl import prepare, tasks
+
 from conftest import HEART_DATA
 from test_cli import arctl
 
@@ -56,10 +57,10 @@ def test_duplicated_rows_are_caught_and_removed(tmp_path):
     assert not heart.duplicated().any()
     copies = heart.sample(700, replace=True, random_state=1)
     data = export(pd.concat([heart, copies]), tmp_path / "dup.csv")
-    messages = []
     spec = tasks.TaskSpec(name="dup", url=data, sha256=None, target="num", positive_above=0)
-    task = prepare.prepare(spec, report=messages.append)
-    assert "dropped 700 exact duplicate rows (kept the first of each)" in messages
+    task = prepare.prepare(spec)
+    assert "dropped 700 exact duplicate rows (kept the first of each)" in task.findings
+    assert prepare.prepare(spec).findings == task.findings  # a cached preparation says it again
     assert task.n_train + task.n_test == 303
 
 
@@ -92,10 +93,8 @@ def test_warnings_for_constant_and_id_like_columns_and_unlabelled_rows(tmp_path)
     heart["record"] = [f"R{i:05d}" for i in range(len(heart))]
     heart.loc[:4, "num"] = np.nan
     data = export(heart, tmp_path / "w.csv")
-    messages = []
-    prepare.prepare(tasks.TaskSpec(name="w", url=data, sha256=None, target="num", positive_above=0),
-                    report=messages.append)
-    text = "\n".join(messages)
+    task = prepare.prepare(tasks.TaskSpec(name="w", url=data, sha256=None, target="num", positive_above=0))
+    text = "\n".join(task.findings)
     assert "dropped 5 rows with no target value" in text
     assert "column 'constant' is constant" in text
     assert "column 'record' looks like an ID" in text
@@ -159,3 +158,25 @@ def test_a_lower_is_better_metric_is_ratcheted_downwards(tmp_path, image):
         elif r["status"] == "DISCARDED":
             assert r["delta"] <= r["margin"]  # not better by more than its own noise
     assert kept >= 1 and "DISCARDED" in [r["status"] for r in rows], [(r["status"], r["val"]) for r in rows]
+
+
+@pytest.mark.docker
+def test_what_the_lint_did_is_said_again_on_a_cached_prepare_and_shown_by_status(tmp_path, image):
+    heart = heart_frame()
+    heart["sick"] = (heart.pop("num") > 0).astype(int)
+    data = export(pd.concat([heart, heart.sample(40, random_state=3)]), tmp_path / "dups.csv")
+    ws = tmp_path / "ws"
+    arctl("init", str(ws), "--data", data, "--target", "sick", cwd=tmp_path)
+    first = arctl("prepare", "--no-check", cwd=ws)
+    again = arctl("prepare", "--no-check", cwd=ws)
+    for proc in (first, again):
+        assert "dropped 40 exact duplicate rows" in proc.stderr
+    from arctl import state
+    from arctl.settings import Settings
+    from arctl.taskcard import task_card
+
+    task, _ = state.load(ws)
+    assert "dropped 40 exact duplicate rows" in task_card(task, Settings().limits())
+    arctl("run", "r", "--max-iters", "1", cwd=ws)
+    assert "data lint at preparation: dropped 40 exact duplicate rows" in arctl("status", cwd=ws).stdout
+    assert "dropped 40 exact duplicate rows" in json.loads(arctl("status", "--json", cwd=ws).stdout)["data_lint"][0]

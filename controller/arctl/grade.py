@@ -30,6 +30,10 @@ PREDICTIONS_CAP = 16 * 1024 * 1024
 
 
 def split(data: Path, task: str, jobs: Path, labels: Path, clear: list[Path]) -> None:
+    if not data.is_file() or data.stat().st_size == 0:
+        raise ArctlError("no data file was given: set ARCTL_DATA to the task's data file, e.g. "
+                         "ARCTL_DATA=/path/to/processed.cleveland.data CANDIDATE=/path/to/train.py "
+                         "docker-compose run --rm grade")
     os.environ["ARCTL_HOME"] = tempfile.mkdtemp(prefix="arctl-grade-")
     prepared = prepare.prepare(tasks.get(task), data)
     for job in prepared.fold_jobs:

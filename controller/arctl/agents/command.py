@@ -43,7 +43,7 @@ class CommandAgent:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)  # the whole group: agents spawn helpers
                 proc.communicate()
-                raise AgentError(f"the agent command did not finish within {self.timeout:g} s and was killed")
+                raise AgentError(f"the agent command did not finish within {self.timeout:g} s and was killed") from None
             tail = output.decode(errors="replace")[-OUTPUT_TAIL:]
             if proc.returncode != 0:
                 raise AgentError(f"the agent command exited with code {proc.returncode}: {tail.strip()[-500:]}")

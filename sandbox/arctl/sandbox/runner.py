@@ -11,11 +11,11 @@ import dataclasses
 import json
 import os
 import shutil
-import socket
 import stat
 import tempfile
 import threading
 import time
+from importlib import resources
 from pathlib import Path
 
 import docker
@@ -23,19 +23,16 @@ import docker.errors
 import requests.exceptions
 
 from arctl import scoring
-from arctl.sandbox.policy import LABEL, Limits, container_kwargs
+from arctl.sandbox.engine import OWNER, owner_label
+from arctl.sandbox.policy import Limits, container_kwargs
+from arctl.sandbox.verdict import Verdict
 
-HARNESS_DIR = Path(__file__).resolve().parent.parent / "harness"
+HARNESS_DIR = Path(str(resources.files("arctl.harness")))  # mounted read-only at /harness
 COMMAND = ["python3", "-s", "-B", "/harness/run_job.py"]
-OWNER = "org.arctl.owner"
 TAIL_LINES = 50
 TAIL_BYTES = 8192
 READY = ".ready"  # written last into a waiting container's /job: the go signal
 POLL = 0.05  # how often the host checks the clock and the output directory
-
-
-class EngineUnavailable(RuntimeError):
-    """No Docker engine answers."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,7 +44,7 @@ class Job:
 @dataclasses.dataclass
 class JobResult:
     name: str
-    verdict: str  # ok | timeout | oom | crashed | invalid
+    verdict: Verdict
     exit_code: int | None
     seconds: float
     stderr_tail: str = ""
@@ -57,58 +54,6 @@ class JobResult:
     # Wall-clock marks: the host's (create, started, exited, removed) and the harness's own
     # (start, imported, loaded, fitted). Informative only (benchmarks); never used for scoring.
     phases: dict[str, float] = dataclasses.field(default_factory=dict)
-
-
-def client() -> docker.DockerClient:
-    try:
-        c = docker.from_env(timeout=30, environment={k: v for k, v in os.environ.items() if k.startswith("DOCKER_")})
-        c.ping()
-        return c
-    except (docker.errors.DockerException, requests.exceptions.RequestException) as e:
-        raise EngineUnavailable(
-            f"no Docker engine is reachable ({e}). Start one (e.g. `sudo systemctl start docker`, "
-            "or `dockerd &` as root) and check that `docker info` works for this user."
-        ) from e
-
-
-def owner_label() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def remove_leftovers(engine: docker.DockerClient) -> int:
-    """Remove job containers left by arctl processes of this host that no longer run."""
-    removed = 0
-    host = socket.gethostname()
-    for c in engine.containers.list(all=True, filters={"label": LABEL}):
-        owner = c.labels.get(OWNER, "")
-        name, _, pid = owner.rpartition(":")
-        if name == host and pid.isdigit() and _alive(int(pid)):
-            continue
-        try:
-            c.remove(force=True)
-            removed += 1
-        except docker.errors.NotFound:
-            pass
-    return removed
-
-
-def remove_own(engine: docker.DockerClient) -> None:
-    """Kill and remove this process's job containers (abandoning a candidate)."""
-    for c in engine.containers.list(all=True, filters={"label": f"{OWNER}={owner_label()}"}):
-        try:
-            c.remove(force=True)
-        except docker.errors.NotFound:
-            pass
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclasses.dataclass
@@ -197,7 +142,7 @@ def run_job(engine: docker.DockerClient, image: str, candidate_dir: Path, job: J
     if start >= deadline:
         if slot is not None:
             discard(engine, image, [slot])
-        return JobResult(job.name, "timeout", None, 0.0, reason="the candidate's deadline passed before this job started")
+        return JobResult(job.name, Verdict.TIMEOUT, None, 0.0, reason="the candidate's deadline passed before this job started")
     gate = gate or threading.Semaphore(1)
     if slot is not None and not _running(slot.container):
         discard(engine, image, [slot])
@@ -217,16 +162,16 @@ def run_job(engine: docker.DockerClient, image: str, candidate_dir: Path, job: J
         seconds = time.monotonic() - start
         exit_code = state.get("ExitCode")
         tail = _stderr_tail(container)
-        result = JobResult(job.name, "ok", exit_code, seconds, tail, peak_out_bytes=peak, phases=phases)
+        result = JobResult(job.name, Verdict.OK, exit_code, seconds, tail, peak_out_bytes=peak, phases=phases)
         phases.update(_harness_phases(out_dir))
         if killed_for == "timeout":
-            result.verdict, result.reason = "timeout", f"killed at the deadline ({limits.deadline:g} s for the candidate)"
+            result.verdict, result.reason = Verdict.TIMEOUT, f"killed at the deadline ({limits.deadline:g} s for the candidate)"
         elif killed_for:
-            result.verdict, result.reason = "invalid", killed_for
+            result.verdict, result.reason = Verdict.INVALID, killed_for
         elif state.get("OOMKilled"):
-            result.verdict, result.reason = "oom", f"killed for exceeding the memory limit ({limits.memory // 2**20} MiB)"
+            result.verdict, result.reason = Verdict.OOM, f"killed for exceeding the memory limit ({limits.memory // 2**20} MiB)"
         elif exit_code != 0:
-            result.verdict, result.reason = "crashed", f"exited with code {exit_code}"
+            result.verdict, result.reason = Verdict.CRASHED, f"exited with code {exit_code}"
         else:
             _collect(result, out_dir, limits)
         return result
@@ -318,9 +263,9 @@ def _collect(result: JobResult, out_dir: Path, limits: Limits) -> None:
     try:
         result.output = scoring.read_output_file(out_dir / "predictions.csv", limits.predictions_size)
     except scoring.MissingPredictions:
-        result.verdict, result.reason = "crashed", "the job exited with code 0 without writing predictions"
+        result.verdict, result.reason = Verdict.CRASHED, "the job exited with code 0 without writing predictions"
     except scoring.InvalidPredictions as e:
-        result.verdict, result.reason = "invalid", str(e)
+        result.verdict, result.reason = Verdict.INVALID, str(e)
 
 
 def _harness_phases(out_dir: Path) -> dict[str, float]:
@@ -347,8 +292,9 @@ def _remove_dir(engine, image: str, path: Path) -> None:
         # The job, running as another user, left something we may not delete: let a
         # container of that user delete it (it runs no candidate code).
         try:
-            engine.containers.run(image, ["find", "/out", "-mindepth", "1", "-delete"], volumes={str(path): {"bind": "/out", "mode": "rw"}},
-                                  user="65534:65534", network_mode="none", remove=True, entrypoint=[])
+            engine.containers.run(image, ["find", "/out", "-mindepth", "1", "-delete"],
+                                  volumes={str(path): {"bind": "/out", "mode": "rw"}}, user="65534:65534",
+                                  network_mode="none", remove=True, entrypoint=[])
         except docker.errors.DockerException:
             pass
         shutil.rmtree(path, ignore_errors=True)

@@ -6,13 +6,10 @@ import json
 import shutil
 from pathlib import Path
 
-import git
-
-from arctl import config
+from arctl import repository, settings
+from arctl.artifact import ROOT as ARTIFACT
 from arctl.errors import ArctlError
 
-ARTIFACT = Path(__file__).resolve().parent / "artifact"
-ACTOR = git.Actor("arctl", "arctl@localhost")
 GITIGNORE = "# arctl's run outputs and per-workspace state: never committed on a run branch\nruns/\n.arctl/\n__pycache__/\n"
 
 
@@ -39,9 +36,12 @@ def task_table(data: str, target: str, task_type: str | None = None, metric: str
              f"task_type = {json.dumps(task_type)}{inferred}",
              f"metric = {json.dumps(metric)}   # {'higher' if spec.greater_is_better else 'lower'} is better",
              f"folds = {spec.folds}", f"seed = {spec.seed}", f"test_fraction = {spec.test_fraction}"]
-    lines.append(f"sha256 = {json.dumps(sha256)}" if sha256 else "# sha256 = \"...\"   # checked on every prepare when set")
-    lines.append(f"group = {json.dumps(group)}" if group else "# group = \"patient_id\"   # grouped CV: a group never sits on both sides")
-    lines.append(f"id_columns = {json.dumps(list(id_columns))}" if id_columns else "# id_columns = [\"id\"]   # dropped before anything else")
+    lines.append(f"sha256 = {json.dumps(sha256)}" if sha256
+                 else '# sha256 = "..."   # checked on every prepare when set')
+    lines.append(f"group = {json.dumps(group)}" if group
+                 else '# group = "patient_id"   # grouped CV: a group never sits on both sides')
+    lines.append(f"id_columns = {json.dumps(list(id_columns))}" if id_columns
+                 else '# id_columns = ["id"]   # dropped before anything else')
     return "\n".join(lines) + "\n", task_type
 
 
@@ -59,20 +59,17 @@ def infer_task_type(y) -> str:
 def init(directory: Path, task: str | None = None, task_type: str = "binary") -> Path:
     """Create a workspace; task is a [task] table for arctl.toml (default: the built-in heart task)."""
     directory = directory.resolve()
-    existing = [n for n in ("train.py", "program.md", config.FILE) if (directory / n).exists()]
+    existing = [n for n in ("train.py", "program.md", settings.FILE) if (directory / n).exists()]
     if existing:
         raise ArctlError(f"{directory} already holds {', '.join(existing)}; refusing to overwrite a workspace")
     directory.mkdir(parents=True, exist_ok=True)
     baseline = "train_regression.py" if task_type == "regression" else "train.py"
     shutil.copy(ARTIFACT / baseline, directory / "train.py")
     shutil.copy(ARTIFACT / "program.md", directory / "program.md")
-    (directory / config.FILE).write_text(config.TEMPLATE.replace("{task}", task or config.HEART_TASK))
+    (directory / settings.FILE).write_text(settings.template(task or settings.HEART_TASK))
     gitignore = directory / ".gitignore"
     gitignore.write_text((gitignore.read_text() if gitignore.exists() else "") + GITIGNORE)
-    try:
-        repo = git.Repo(directory)
-    except git.InvalidGitRepositoryError:
-        repo = git.Repo.init(directory, initial_branch="main")
-    repo.index.add(["train.py", "program.md", config.FILE, ".gitignore"])
-    repo.index.commit("arctl workspace: baseline train.py, program.md, arctl.toml", author=ACTOR, committer=ACTOR)
+    repo = repository.init_repo(directory)
+    repository.commit(repo, ["train.py", "program.md", settings.FILE, ".gitignore"],
+                      "arctl workspace: baseline train.py, program.md, arctl.toml")
     return directory

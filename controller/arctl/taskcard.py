@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from arctl.prepare import TARGET, TEST_JOB, PreparedTask
+from arctl.sandbox.policy import Limits, MiB
 
 LIBRARIES = "numpy, scipy, pandas, scikit-learn, lightgbm, xgboost (CPU), flaml"
 OUTPUT = {
@@ -14,7 +15,7 @@ OUTPUT = {
 }
 
 
-def task_card(task: PreparedTask, deadline: float, memory_mib: int, cpus: float) -> str:
+def task_card(task: PreparedTask, limits: Limits) -> str:
     spec = task.spec
     # All training rows (the test job's fit set); the test rows are not described.
     train = pd.read_csv(task.job_dir(TEST_JOB) / "train.csv")
@@ -35,9 +36,10 @@ def task_card(task: PreparedTask, deadline: float, memory_mib: int, cpus: float)
             f"{k} = {names[k] if k < len(names) else k}: {v} ({v / len(y):.0%})"
             for k, v in y.value_counts().sort_index().items()))
     lines += [
-        f"Budget: {deadline:g} s wall clock for all folds together; per fold container {cpus:g} CPU, "
-        f"{memory_mib} MiB memory, no network",
+        f"Budget: {limits.deadline:g} s wall clock for all folds together; per fold container "
+        f"{limits.cpus_per_job:g} CPU, {limits.memory // MiB} MiB memory, no network",
         f"Libraries: {LIBRARIES}",
+        *(["Data lint at preparation: " + "; ".join(task.findings)] if task.findings else []),
         "",
         "| column | dtype | missing | distinct | min | max |",
         "|---|---|---|---|---|---|",

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from arctl import checks
 from arctl.agents.base import Context, Exhausted, Proposal
+from arctl.artifact import ROOT
 
-CATALOG = Path(__file__).resolve().parent.parent / "artifact" / "catalog"
+CATALOG = ROOT / "catalog"
 
 
 class CatalogAgent:

@@ -6,12 +6,14 @@ import os
 
 from arctl.agents.base import Agent, AgentError, Context, Exhausted, Proposal
 from arctl.errors import ArctlError
+from arctl.settings import Agent as AgentSettings
 
 __all__ = ["Agent", "AgentError", "Context", "Exhausted", "Proposal", "choose"]
 
 
-def choose(kind: str, *, model: str, command: str, timeout: float, task_type: str = "binary") -> tuple[Agent, str]:
+def choose(settings: AgentSettings, task_type: str = "binary") -> tuple[Agent, str]:
     """The agent for a run and a sentence saying why it was chosen."""
+    kind, model, command, timeout = settings.kind, settings.model, settings.command, settings.timeout
     if kind == "auto":
         if os.environ.get("ANTHROPIC_API_KEY"):
             kind, why = "claude", "ANTHROPIC_API_KEY is set"

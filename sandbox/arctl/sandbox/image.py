@@ -10,26 +10,23 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
-from typing import Callable
 
 import docker
 import docker.errors
 
-HERE = Path(__file__).resolve().parent
-DOCKERFILE = HERE / "Dockerfile.sandbox"
+HERE = Path(str(resources.files(__package__)))
+DOCKERFILE = HERE / "Dockerfile.sandbox"  # the checkout's top-level Dockerfile.sandbox links here
 REQUIREMENTS = HERE / "requirements.txt"
 DEFAULT_BASE = "python:3.11-slim"
+LOCAL_BASE = "arctl-base:bookworm"  # made with debootstrap where no registry is reachable
 REPOSITORY = "arctl-sandbox"
 
 
 class BuildFailed(RuntimeError):
     pass
-
-
-def _dockerfile() -> Path:
-    # Installed: shipped beside this module. From a source tree: the repository's top level.
-    return DOCKERFILE if DOCKERFILE.is_file() else HERE.parent / "Dockerfile.sandbox"
 
 
 def image_tag() -> str:
@@ -39,7 +36,7 @@ def image_tag() -> str:
     serves the same as one from the registry's slim image (its id is recorded per evaluation).
     """
     h = hashlib.sha256()
-    for part in (_dockerfile().read_bytes(), REQUIREMENTS.read_bytes()):
+    for part in (DOCKERFILE.read_bytes(), REQUIREMENTS.read_bytes()):
         h.update(hashlib.sha256(part).digest())
     return f"{REPOSITORY}:{h.hexdigest()[:12]}"
 
@@ -57,14 +54,16 @@ def build(engine: docker.DockerClient, base: str = DEFAULT_BASE, wheelhouse: Pat
     tag = image_tag()
     with tempfile.TemporaryDirectory(prefix="arctl-build-") as ctx:
         ctx_path = Path(ctx)
-        shutil.copy(_dockerfile(), ctx_path / "Dockerfile")
-        wheels = ctx_path / "sandbox" / "wheels"
+        shutil.copy(DOCKERFILE, ctx_path / "Dockerfile")
+        wheels = ctx_path / "sandbox" / "wheels"  # the same paths as in the checkout, the usual build context
         wheels.mkdir(parents=True)
-        shutil.copy(REQUIREMENTS, ctx_path / "sandbox" / "requirements.txt")
+        (ctx_path / "sandbox" / "arctl" / "sandbox").mkdir(parents=True)
+        shutil.copy(REQUIREMENTS, ctx_path / "sandbox" / "arctl" / "sandbox" / "requirements.txt")
         if wheelhouse:
             found = sorted(Path(wheelhouse).glob("*.whl"))
             if not found:
-                raise BuildFailed(f"the wheelhouse {wheelhouse} holds no wheels; fill it with `arctl image wheelhouse {wheelhouse}`")
+                raise BuildFailed(f"the wheelhouse {wheelhouse} holds no wheels; "
+                                  f"fill it with `arctl image wheelhouse {wheelhouse}`")
             for whl in found:
                 os.link(whl, wheels / whl.name) if _same_fs(whl, wheels) else shutil.copy(whl, wheels)
         log: list[str] = []
@@ -82,6 +81,50 @@ def build(engine: docker.DockerClient, base: str = DEFAULT_BASE, wheelhouse: Pat
     built = engine.images.get(tag)
     built.tag(REPOSITORY, "latest")  # the name compose.yaml uses
     return tag, built.id
+
+
+def ensure(engine: docker.DockerClient, base: str, wheelhouse: Path | None, force: bool = False,
+           progress: Callable[[str], None] = lambda line: None) -> tuple[str, str, bool]:
+    """The sandbox image for this version of arctl, built only when missing: (tag, id, whether it was built)."""
+    tag = image_tag()
+    found = None if force else find(engine, tag)
+    if found is not None:
+        found.tag(REPOSITORY, "latest")  # the name compose.yaml uses
+        return tag, found.id, False
+    return (*build(engine, base, wheelhouse, progress), True)
+
+
+def base_image(engine: docker.DockerClient, mirror: str = "http://deb.debian.org/debian",
+               progress: Callable[[str], None] = lambda line: None) -> str:
+    """A base for the sandbox image on this engine: the registry's python:3.11-slim when it can be had,
+    else a Debian bookworm with Python made here with debootstrap (root only) and imported."""
+    for name in (DEFAULT_BASE, LOCAL_BASE):
+        if find(engine, name) is not None:
+            return name
+    try:
+        engine.images.pull(DEFAULT_BASE)
+        return DEFAULT_BASE
+    except docker.errors.DockerException:
+        progress(f"{DEFAULT_BASE} cannot be pulled (no registry reachable): making {LOCAL_BASE} with debootstrap")
+    if not shutil.which("debootstrap"):
+        raise BuildFailed("no registry is reachable and debootstrap is not installed: install it "
+                          "(apt-get install debootstrap) or pass an image you have with --base")
+    if os.geteuid() != 0:
+        raise BuildFailed("making a base image with debootstrap needs root: run this as root, or pass an image "
+                          "you have with --base")
+    with tempfile.TemporaryDirectory(prefix="arctl-base-") as root:
+        log = Path(root) / "debootstrap.log"
+        target = Path(root) / "rootfs"
+        with open(log, "w") as out:
+            done = subprocess.run(["debootstrap", "--variant=minbase", "--include=python3,python3-venv,python3-pip,libgomp1",
+                                   "bookworm", str(target), mirror], stdout=out, stderr=subprocess.STDOUT)
+        if done.returncode != 0:
+            raise BuildFailed(f"debootstrap failed (exit {done.returncode}):\n" + "\n".join(log.read_text().splitlines()[-15:]))
+        archive = Path(root) / "rootfs.tar"
+        subprocess.run(["tar", "-C", str(target), "-cf", str(archive), "."], check=True)
+        repository, tag = LOCAL_BASE.split(":")
+        engine.api.import_image_from_file(str(archive), repository=repository, tag=tag)
+    return LOCAL_BASE
 
 
 def _same_fs(a: Path, b: Path) -> bool:

@@ -7,8 +7,9 @@ import json
 
 import git
 
-from arctl import evaluate
+from arctl import evaluate, repository
 from arctl.errors import ArctlError
+from arctl.ledger import Row
 from arctl.prepare import PreparedTask
 from arctl.sandbox.policy import Limits
 
@@ -25,50 +26,61 @@ class Check:
     detail: str = ""
 
 
-def recorded_rows(repo: git.Repo, ledger_rows: list[dict] | None, branch: str, notes_ref: str) -> list[dict]:
+def run_branch(repo: git.Repo, name: str) -> str:
+    """The run's branch: the local one, else the one fetched from origin (a fresh clone in CI)."""
+    branch = repository.BRANCH_PREFIX + name
+    if any(h.name == branch for h in repo.heads):
+        return branch
+    if any(r.name == f"origin/{branch}" for r in repo.refs):
+        return f"origin/{branch}"
+    raise ArctlError(f"there is no branch {branch} in {repo.working_tree_dir}")
+
+
+def recorded_rows(repo: git.Repo, ledger_rows: list[Row] | None, branch: str, run: str) -> list[Row]:
     """The kept rows of a run: from its ledger when there is one, else from the git notes on the branch."""
     if ledger_rows is not None:
-        return [r for r in ledger_rows if r["status"] in ("BASELINE", "KEPT")]
+        return [r for r in ledger_rows if r.status.keeps]
     rows = []
     for commit in reversed(list(repo.iter_commits(branch))):
+        note = repository.read_note(repo, run, commit.hexsha)
         try:
-            note = json.loads(repo.git.notes("--ref", notes_ref, "show", commit.hexsha))
-        except git.GitCommandError:
-            continue
-        if note.get("status") in ("BASELINE", "KEPT"):
-            rows.append({**note, "commit": commit.hexsha})
+            row = Row.from_json({**json.loads(note), "commit": commit.hexsha}) if note else None
+        except (ValueError, TypeError, KeyError):
+            row = None
+        if row is not None and row.status.keeps:
+            rows.append(row)
     if not rows:
         raise ArctlError(f"no kept commit with an arctl note on {branch}; fetch them with "
                          f"`git fetch origin 'refs/notes/arctl/*:refs/notes/arctl/*'`")
     return rows
 
 
-def verify(repo: git.Repo, rows: list[dict], task: PreparedTask, image: str, limits: Limits, tolerance: float,
+def verify(repo: git.Repo, rows: list[Row], task: PreparedTask, image: str, limits: Limits, tolerance: float,
            engine=None, progress=lambda check: None) -> list[Check]:
     checks = []
     for row in rows:
         try:
-            source = repo.commit(row["commit"]).tree["train.py"].data_stream.read()
+            source = repository.train_py_at(repo, row.commit)
         except (ValueError, KeyError) as e:
-            checks.append(Check(row["iter"], row["commit"], False, None, {}, f"commit or train.py missing: {e}"))
+            checks.append(Check(row.iter, row.commit, False, None, {}, f"commit or train.py missing: {e}"))
             progress(checks[-1])
             continue
         result = evaluate.evaluate(source, task, image, limits, engine=engine)
         now = {"image_id": result.image_id, "harness_sha256": result.harness_sha256, "task_key": result.task_key,
                "data_sha256": result.data_sha256, "libraries": result.libraries}
-        differed = {k: (row.get(k), now[k]) for k in INPUTS if row.get(k) is not None and row.get(k) != now[k]}
-        recorded = row.get("folds") or {}
+        differed = {k: (getattr(row, k), now[k]) for k in INPUTS if getattr(row, k) and getattr(row, k) != now[k]}
+        recorded = row.folds or {}
         if result.verdict != "ok":
-            check = Check(row["iter"], row["commit"], False, None, differed, f"verdict {result.verdict}: {result.reason}")
+            check = Check(row.iter, row.commit, False, None, differed, f"verdict {result.verdict}: {result.reason}")
         elif sorted(recorded) != sorted(result.fold_scores):
-            check = Check(row["iter"], row["commit"], False, None, differed, "the recorded folds differ")
+            check = Check(row.iter, row.commit, False, None, differed, "the recorded folds differ")
         else:
             diff = max(abs(recorded[f] - result.fold_scores[f]) for f in recorded)
-            mean_diff = abs((row.get("val") or 0.0) - result.mean)
+            mean_diff = abs((row.val or 0.0) - result.mean)
             ok = diff <= tolerance and mean_diff <= tolerance + 1e-12
             detail = "" if ok else (f"per-fold scores differ by up to {diff:.3g}" if diff > tolerance
                                     else f"the recorded mean differs by {mean_diff:.3g}")
-            check = Check(row["iter"], row["commit"], ok, max(diff, mean_diff), differed, detail)
+            check = Check(row.iter, row.commit, ok, max(diff, mean_diff), differed, detail)
         checks.append(check)
         progress(check)
     return checks

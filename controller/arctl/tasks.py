@@ -19,7 +19,6 @@ import pandas as pd
 from arctl import paths
 from arctl.errors import ArctlError
 
-
 TASK_TYPES = ("binary", "multiclass", "regression")
 
 
@@ -42,7 +41,6 @@ class TaskSpec:
     folds: int = 5
     seed: int = 42
     test_fraction: float = 0.2
-    budget_seconds: float = 180.0
     data_env: str = "ARCTL_DATA"  # environment variable naming a local copy of the file
 
     def __post_init__(self):
@@ -74,7 +72,7 @@ class TaskSpec:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_json(cls, d: dict) -> "TaskSpec":
+    def from_json(cls, d: dict) -> TaskSpec:
         d = dict(d)
         for key in ("columns", "na_values", "id_columns"):
             if d.get(key) is not None:
@@ -82,9 +80,9 @@ class TaskSpec:
         return cls(**{k: v for k, v in d.items() if k in {f.name for f in dataclasses.fields(cls)}})
 
     def fingerprint(self) -> dict:
-        """The fields that change prepared data (the budget does not)."""
+        """The fields that change prepared data."""
         d = dataclasses.asdict(self)
-        for key in ("budget_seconds", "data_env", "url", "name"):
+        for key in ("data_env", "url", "name"):
             d.pop(key)
         return d
 
@@ -157,13 +155,19 @@ def locate_data(spec: TaskSpec, data: Path | None = None) -> Path:
             raise ArctlError(f"data file {path} does not exist (from --data or ${spec.data_env})")
         _check_sha(spec, path)
         return path
-    key = spec.sha256 or hashlib.sha256(spec.url.encode()).hexdigest()
-    cached = paths.downloads_dir() / key / spec.filename
+    cached = cached_download(spec)
     if cached.is_file():
+        _check_sha(spec, cached)
         return cached
     _download(spec.url, cached)
     _check_sha(spec, cached)
     return cached
+
+
+def cached_download(spec: TaskSpec) -> Path:
+    """Where a remote data file is kept once downloaded (a copy placed there is used the same way)."""
+    key = spec.sha256 or hashlib.sha256(spec.url.encode()).hexdigest()
+    return paths.downloads_dir() / key / spec.filename
 
 
 def _check_sha(spec: TaskSpec, path: Path) -> None:

@@ -29,7 +29,9 @@ def sealed_dir() -> Path:
 
 
 def downloads_dir() -> Path:
-    return home() / "downloads"
+    """Downloaded data files, by sha256: a cache ($XDG_CACHE_HOME/arctl/downloads), shared by every ARCTL_HOME."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "arctl" / "downloads"
 
 
 def workspace_root(start: Path | None = None) -> Path:

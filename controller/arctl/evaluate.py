@@ -13,17 +13,16 @@ from pathlib import Path
 
 from arctl import checks, paths, scoring
 from arctl.prepare import TEST_JOB, PreparedTask
+from arctl.sandbox import engine as docker_engine
 from arctl.sandbox import image as sandbox_image
 from arctl.sandbox import runner
 from arctl.sandbox.policy import Limits
-
-# When folds fail differently, the verdict names the most telling failure.
-SEVERITY = ["rejected", "oom", "timeout", "crashed", "invalid", "ok"]
+from arctl.sandbox.verdict import Verdict, worst
 
 
 @dataclasses.dataclass
 class Evaluation:
-    verdict: str
+    verdict: Verdict
     metric: str
     greater_is_better: bool
     fold_scores: dict[str, float]
@@ -57,26 +56,26 @@ def harness_sha256() -> str:
     return h.hexdigest()
 
 
-def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits | None = None,
+def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits,
              with_test: bool = False, engine=None, warm: list | None = None) -> Evaluation:
     """Evaluate a candidate's source. Never raises for anything the candidate does.
 
+    limits: from the workspace's settings (Settings.limits), so every command judges alike.
     warm: containers started ahead with runner.warm_up (same image and limits); used up here.
     """
-    limits = limits or Limits(deadline=task.spec.budget_seconds)
     started = time.monotonic()
-    result = Evaluation(verdict="ok", metric=task.spec.metric, greater_is_better=task.spec.greater_is_better,
+    result = Evaluation(verdict=Verdict.OK, metric=task.spec.metric, greater_is_better=task.spec.greater_is_better,
                         fold_scores={}, seconds=0.0, candidate_sha256=hashlib.sha256(source).hexdigest(),
                         hypothesis=checks.hypothesis(source), harness_sha256=harness_sha256(), task_key=task.key)
     problems = checks.static_problems(source)
     if problems:
         if warm:
-            runner.discard(engine or runner.client(), image, warm)
-        result.verdict, result.reason = "rejected", "; ".join(problems)
+            runner.discard(engine or docker_engine.client(), image, warm)
+        result.verdict, result.reason = Verdict.REJECTED, "; ".join(problems)
         return result
 
-    engine = engine or runner.client()
-    runner.remove_leftovers(engine)
+    engine = engine or docker_engine.client()
+    docker_engine.remove_leftovers(engine)
     result.image_id = engine.images.get(image).id
     result.libraries = sandbox_image.versions(engine, result.image_id, paths.home() / "images")
     result.data_sha256 = task.jobs_sha256()
@@ -95,26 +94,26 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits | Non
 
     test_score = None
     for name, out in outcomes.items():
-        if out.verdict == "ok":
+        if out.verdict is Verdict.OK:
             labels = task.labels(name)
             try:
                 preds = scoring.parse_predictions(out.output, labels.index, task.prediction_columns,
                                                   scoring.METRICS[task.spec.metric].probabilities)
                 value = scoring.score(task.spec.metric, labels, preds)
             except scoring.InvalidPredictions as e:
-                out.verdict, out.reason = "invalid", str(e)
+                out.verdict, out.reason = Verdict.INVALID, str(e)
             else:
                 if name == TEST_JOB:
                     test_score = value
                 else:
                     result.fold_scores[name] = value
-        result.jobs[name] = {"verdict": out.verdict, "seconds": round(out.seconds, 3), "exit_code": out.exit_code,
+        result.jobs[name] = {"verdict": str(out.verdict), "seconds": round(out.seconds, 3), "exit_code": out.exit_code,
                              "reason": out.reason, "phases": out.phases}
     folds = [outcomes[j] for j in task.fold_jobs]
-    worst = min(folds, key=lambda o: SEVERITY.index(o.verdict))
-    result.stderr_tail = worst.stderr_tail
-    if worst.verdict != "ok":
-        result.verdict, result.reason = worst.verdict, f"{worst.name}: {worst.reason}"
+    telling = next(o for o in folds if o.verdict is worst(o.verdict for o in folds))
+    result.stderr_tail = telling.stderr_tail
+    if telling.verdict is not Verdict.OK:
+        result.verdict, result.reason = telling.verdict, f"{telling.name}: {telling.reason}"
         result.fold_scores = {}
     elif with_test and test_score is not None:
         seal(task, result, test_score)

@@ -21,7 +21,7 @@ class Context:
     task_card: str
     best_train_py: str
     best_summary: str
-    history: list[dict]  # recent ledger rows: iter, hypothesis, status, val, delta, reason, error tail
+    history: list  # recent ledger rows (arctl.ledger.Row), oldest first
 
 
 @dataclasses.dataclass
@@ -42,19 +42,19 @@ class Agent(Protocol):
     def propose(self, context: Context) -> Proposal: ...
 
 
-def render_history(history: list[dict]) -> str:
+def render_history(history: list) -> str:
     """The recent attempts as a compact markdown list, newest last."""
     if not history:
         return "(no attempts yet)"
     lines = []
     for row in history:
-        val = f"{row['val']:.4f}" if row.get("val") is not None else "-"
-        delta = f" (delta {row['delta']:+.4f}, margin {row['margin']:.4f})" if row.get("delta") is not None else ""
-        lines.append(f"- iter {row['iter']}: {row['status']} val={val}{delta} — {row.get('hypothesis', '')}")
-        if row.get("reason") and row["status"] not in ("KEPT", "DISCARDED", "BASELINE"):
-            lines.append(f"  reason: {row['reason']}")
-        if row.get("stderr_tail") and row["status"] not in ("KEPT", "DISCARDED", "BASELINE"):
-            tail = "\n".join(row["stderr_tail"].splitlines()[-10:])
+        val = f"{row.val:.4f}" if row.val is not None else "-"
+        delta = f" (delta {row.delta:+.4f}, margin {row.margin:.4f})" if row.delta is not None else ""
+        lines.append(f"- iter {row.iter}: {row.status} val={val}{delta} — {row.hypothesis}")
+        if row.reason and not row.status.scored:
+            lines.append(f"  reason: {row.reason}")
+        if row.stderr_tail and not row.status.scored:
+            tail = "\n".join(row.stderr_tail.splitlines()[-10:])
             lines.append("  stderr tail:\n" + "\n".join("    " + t for t in tail.splitlines()))
     return "\n".join(lines)
 

@@ -6,8 +6,8 @@ import dataclasses
 import io
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd

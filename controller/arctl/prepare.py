@@ -18,8 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import (GroupKFold, GroupShuffleSplit, KFold, StratifiedGroupKFold, StratifiedKFold,
-                                     train_test_split)
+from sklearn.model_selection import (
+    GroupKFold,
+    GroupShuffleSplit,
+    KFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    train_test_split,
+)
 
 from arctl import lint, paths, scoring, tasks
 from arctl.errors import ArctlError
@@ -39,6 +45,7 @@ class PreparedTask:
     n_train: int
     n_test: int
     classes: tuple[str, ...] = ()  # original labels of the encoded classes 0..K-1 (classification)
+    findings: tuple[str, ...] = ()  # what the data lint found and changed, as sentences
 
     @property
     def prediction_columns(self) -> list[str]:
@@ -76,7 +83,9 @@ def task_key(spec: tasks.TaskSpec, data_sha256: str) -> str:
 
 
 class LintFailed(ArctlError):
-    pass
+    def __init__(self, message: str, findings: list[str]):
+        super().__init__(message)
+        self.findings = findings
 
 
 def encode_target(spec: tasks.TaskSpec, y: pd.Series) -> tuple[pd.Series, list[str]]:
@@ -101,10 +110,11 @@ def encode_target(spec: tasks.TaskSpec, y: pd.Series) -> tuple[pd.Series, list[s
     return y.astype(str).map({c: i for i, c in enumerate(labels)}).astype(int), labels
 
 
-def prepare(spec: tasks.TaskSpec, data: Path | None = None, report=lambda message: None) -> PreparedTask:
+def prepare(spec: tasks.TaskSpec, data: Path | None = None) -> PreparedTask:
     """Prepare (or reuse) the jobs of a task. A re-run with the same data is a cache hit.
 
-    report receives each lint finding and each change made to the data, as a sentence.
+    What the data lint found and changed is kept with the prepared task (PreparedTask.findings),
+    so a cached preparation says it again.
     """
     path = tasks.locate_data(spec, data)
     key = task_key(spec, tasks.sha256_file(path))
@@ -115,6 +125,8 @@ def prepare(spec: tasks.TaskSpec, data: Path | None = None, report=lambda messag
         return from_manifest(manifest)
 
     frame = tasks.load_frame(spec, path)
+    said: list[str] = []
+    report = said.append
     unlabelled = frame[spec.target].isna()
     if unlabelled.any():
         report(f"dropped {int(unlabelled.sum())} rows with no target value")
@@ -132,7 +144,7 @@ def prepare(spec: tasks.TaskSpec, data: Path | None = None, report=lambda messag
         report(("error: " if f.fatal else "warning: ") + f.message)
     fatal = [f.message for f in findings if f.fatal]
     if fatal:
-        raise LintFailed(f"{path} cannot be used as it is: " + "; ".join(fatal))
+        raise LintFailed(f"{path} cannot be used as it is: " + "; ".join(fatal), said)
 
     # Row ids are a seeded permutation so that they carry no information about file order.
     ids = np.random.default_rng(spec.seed).permutation(len(X))
@@ -159,7 +171,7 @@ def prepare(spec: tasks.TaskSpec, data: Path | None = None, report=lambda messag
     if groups is not None:
         (scratch / "groups.json").write_text(json.dumps({str(i): str(g) for i, g in groups.items()}))
     info = {"task": spec.name, "key": key, "data": str(path), "n_train": len(X_tr), "n_test": len(X_te),
-            "classes": classes, "spec": spec.to_json(), "findings": [dataclasses.asdict(f) for f in findings]}
+            "classes": classes, "spec": spec.to_json(), "findings": said}
     (scratch / "manifest.json").write_text(json.dumps(info, indent=2))
     if root.exists():  # another process won the race; its result is identical
         shutil.rmtree(scratch)
@@ -192,7 +204,8 @@ def from_manifest(manifest: Path) -> PreparedTask:
     root = manifest.parent
     return PreparedTask(spec=tasks.TaskSpec.from_json(info["spec"]), key=info["key"], root=root,
                         sealed=paths.sealed_dir() / root.name, n_train=info["n_train"], n_test=info["n_test"],
-                        classes=tuple(info["classes"]))
+                        classes=tuple(info["classes"]),
+                        findings=tuple(f for f in info.get("findings", []) if isinstance(f, str)))
 
 
 def _write_job(root: Path, job: str, spec: tasks.TaskSpec, classes: list[str], X_fit: pd.DataFrame,
