@@ -188,3 +188,14 @@ def test_commits_and_notes_work_with_an_empty_home(tmp_path, monkeypatch):
     (tmp_path / "ws" / "train.py").write_text("x = 2\n")
     assert reopened.commit(repository.commit(reopened, ["train.py"], "second")).author.email == "ada@example.org"
     assert os.environ["HOME"] == str(tmp_path / "home")
+
+
+def test_a_task_table_takes_the_spec_defaults_and_refuses_unknown_keys():
+    from arctl import tasks
+
+    spec = tasks.from_settings({"data": "x.csv", "target": "y", "task_type": "regression"})
+    assert (spec.metric, spec.folds, spec.seed, spec.test_fraction) == ("rmse", 5, 42, 0.2)
+    with pytest.raises(ArctlError, match="unknown key.*task.fold;"):
+        tasks.from_settings({"data": "x.csv", "target": "y", "fold": 3})
+    with pytest.raises(ArctlError, match="task.folds must be a number"):
+        tasks.from_settings({"data": "x.csv", "target": "y", "folds": "3"})

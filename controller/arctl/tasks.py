@@ -110,8 +110,19 @@ def get(name: str) -> TaskSpec:
                          "for your own data set task.data and task.target in arctl.toml") from None
 
 
+TASK_KEYS = {"name", "data", "sha256", "target", "task_type", "metric", "positive_class", "group", "id_columns",
+             "folds", "seed", "test_fraction", "na_values"}
+
+
 def from_settings(task: dict) -> TaskSpec:
-    """The [task] table of arctl.toml: a built-in task by name, or a declared data file."""
+    """The [task] table of arctl.toml: a built-in task by name, or a declared data file.
+
+    Keys left out take TaskSpec's defaults (and the task type's default metric), written only there.
+    """
+    unknown = sorted(set(task) - TASK_KEYS)
+    if unknown:
+        raise ArctlError(f"arctl.toml: unknown key(s) {', '.join('task.' + k for k in unknown)}; "
+                         f"[task] knows {', '.join(sorted(TASK_KEYS))}")
     if "target" not in task:
         spec = get(task.get("name", "heart"))
         return dataclasses.replace(spec, url=str(task["data"])) if task.get("data") else spec
@@ -119,18 +130,21 @@ def from_settings(task: dict) -> TaskSpec:
 
     if not task.get("data"):
         raise ArctlError("arctl.toml: task.data (a file path or URL) is required with task.target")
-    task_type = task.get("task_type", "binary")
+    given = {"sha256": None, **{k: v for k, v in task.items() if k not in ("data", "name")}}
+    for key in ("id_columns", "na_values"):
+        if key in given:
+            given[key] = tuple(given[key])
+    if given.get("positive_class") is not None:
+        given["positive_class"] = str(given["positive_class"])
+    given.setdefault("metric", DEFAULT_METRIC.get(given.get("task_type", TaskSpec.task_type), ""))
     try:
-        return TaskSpec(
-            name=task.get("name") or Path(str(task["data"])).stem, url=str(task["data"]), sha256=task.get("sha256"),
-            target=task["target"], task_type=task_type, metric=task.get("metric", DEFAULT_METRIC.get(task_type, "")),
-            positive_class=None if task.get("positive_class") is None else str(task["positive_class"]),
-            group=task.get("group"), id_columns=tuple(task.get("id_columns", ())),
-            folds=int(task.get("folds", 5)), seed=int(task.get("seed", 42)),
-            test_fraction=float(task.get("test_fraction", 0.2)), na_values=tuple(task.get("na_values", ())),
-        )
-    except (TypeError, ValueError) as e:
+        spec = TaskSpec(name=task.get("name") or Path(str(task["data"])).stem, url=str(task["data"]), **given)
+    except TypeError as e:
         raise ArctlError(f"arctl.toml [task]: {e}") from None
+    for key, kind in (("folds", int), ("seed", int), ("test_fraction", float)):
+        if not isinstance(getattr(spec, key), kind | int) or isinstance(getattr(spec, key), bool):
+            raise ArctlError(f"arctl.toml: task.{key} must be a number, not {getattr(spec, key)!r}")
+    return spec
 
 
 def sha256_file(path: Path) -> str:
