@@ -72,7 +72,8 @@ def test_fork_bomb_is_contained_and_ends_by_the_deadline(run_candidate):
 
 
 def test_ten_thousand_processes_hit_the_pids_limit(run_candidate):
-    result = run_candidate(candidate("many_processes.py"), deadline=DEADLINE, pids=64)
+    # The deadline only has to outlast a loaded machine's container starts: the limit ends every fold first.
+    result = run_candidate(candidate("many_processes.py"), deadline=90, pids=64)
     assert result.verdict == "crashed"
     assert "Resource temporarily unavailable" in result.stderr_tail or "BlockingIOError" in result.stderr_tail
 
