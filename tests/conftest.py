@@ -72,11 +72,13 @@ def candidate(name: str, **replace: str) -> bytes:
 def run_candidate(heart_task, engine, image):
     """Evaluate a candidate in the sandbox and check no container is left behind."""
     from arctl import evaluate
-    from arctl.sandbox.policy import LABEL, Limits
+    from arctl.sandbox.engine import OWNER, owner_label
+    from arctl.sandbox.policy import Limits
 
     def run(source: bytes, **limits):
         result = evaluate.evaluate(source, heart_task, image, Limits(**{"deadline": 60, **limits}), engine=engine)
-        left = engine.containers.list(all=True, filters={"label": LABEL})
+        # Only this process's containers: the engine may be shared with other arctl processes.
+        left = engine.containers.list(all=True, filters={"label": f"{OWNER}={owner_label()}"})
         assert left == [], f"containers left behind: {left}"
         return result
 

@@ -19,6 +19,8 @@ def static_problems(source: bytes) -> list[str]:
         tree = ast.parse(text, filename="train.py")
     except SyntaxError as e:
         return [f"train.py does not parse: {e.msg} (line {e.lineno})"]
+    except Exception as e:  # e.g. RecursionError on deep nesting: the source is hostile input, not the host's crash
+        return [f"train.py could not be checked ({type(e).__name__}: nesting too deep or too complex); simplify it"]
     names = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
     names |= {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
     problems = []
@@ -31,7 +33,7 @@ def hypothesis(source: bytes) -> str:
     """The module-level HYPOTHESIS string, if it is a plain literal."""
     try:
         tree = ast.parse(source.decode("utf-8", "replace"))
-    except SyntaxError:
+    except Exception:  # SyntaxError, RecursionError, ValueError (NUL bytes): no hypothesis to show
         return ""
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "HYPOTHESIS" for t in node.targets):

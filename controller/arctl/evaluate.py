@@ -102,6 +102,8 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits,
                 value = scoring.score(task.spec.metric, labels, preds)
             except scoring.InvalidPredictions as e:
                 out.verdict, out.reason = Verdict.INVALID, str(e)
+            except Exception as e:  # the predictions are hostile input: any failure to score them is theirs
+                out.verdict, out.reason = Verdict.INVALID, f"the predictions could not be scored ({type(e).__name__})"
             else:
                 if name == TEST_JOB:
                     test_score = value

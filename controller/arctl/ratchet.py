@@ -4,7 +4,7 @@ Crash safety rests on three facts, checked on every start:
 - the ledger holds every recorded iteration (fsynced before the next step);
 - runs/NAME/pending.json names the iteration in flight and its commit, if any;
 - the branch tip is the last kept commit, or that in-flight commit.
-A commit in flight is evaluated again and recorded; anything else unknown is refused.
+A commit in flight is evaluated again and recorded (recovery.py); anything else unknown is refused.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from arctl import acceptance, checks, durable, evaluate, repository, stopping
+from arctl import acceptance, checks, durable, evaluate, recovery, repository, stopping
 from arctl.agents import Agent, AgentError, Context, Exhausted, Proposal
 from arctl.errors import ArctlError
 from arctl.ledger import Ledger, Row, Status, run_dir
@@ -71,39 +71,6 @@ class Ratchet:
         meta.setdefault("stops", []).append({"time": time.time(), "reason": reason})
         durable.write_json(self.meta_path, meta)
 
-    # ---- recovery ---------------------------------------------------------------------------
-    def _recover(self) -> None:
-        pending = json.loads(self.pending_path.read_text()) if self.pending_path.exists() else None
-        best = self.ledger.best()
-        head = self._head()
-        if self.repo.is_dirty(untracked_files=False):
-            self.say("recovery: discarding an uncommitted train.py left by an interrupted iteration")
-            self._reset("HEAD")
-        if best is None:
-            if pending and pending.get("commit") == head:
-                raise ArctlError("the run's branch carries a candidate but has no baseline; delete the branch to start over")
-            self.pending_path.unlink(missing_ok=True)
-            return
-        if head == best.commit:
-            self.pending_path.unlink(missing_ok=True)
-            return
-        if head in {r.commit for r in self.ledger.rows}:
-            self.say(f"recovery: resetting the discarded commit {head[:10]} to the best {best.commit[:10]}")
-            self._reset(best.commit)
-            self.pending_path.unlink(missing_ok=True)
-            return
-        if pending and pending.get("commit") == head and pending["iter"] == self.ledger.next_iter:
-            self.say(f"recovery: iteration {pending['iter']} ({head[:10]}) was committed but not recorded; "
-                     "evaluating it again")
-            source = repository.train_py_at(self.repo, head).decode()
-            proposal = Proposal(hypothesis=pending.get("hypothesis", ""), train_py=source,
-                                notes="recovered after an interruption")
-            self._evaluate_and_record(pending["iter"], proposal, head, agent_seconds=0.0, started=time.monotonic())
-            return
-        raise ArctlError(
-            f"the tip of {self.branch} ({head[:10]}) is not a commit this run made; arctl will not guess. "
-            f"Reset it to the last kept commit with `git reset --hard {best.commit[:10]}` and run again.")
-
     # ---- the loop ---------------------------------------------------------------------------
     def run(self) -> str:
         self._checkout_branch()
@@ -118,7 +85,7 @@ class Ratchet:
         main_thread = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, self._on_sigint) if main_thread else None
         try:
-            self._recover()
+            recovery.recover(self)
             if not self.ledger.rows:
                 self._baseline()
             while not (reason := self._stop_reason()):

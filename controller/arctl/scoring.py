@@ -32,6 +32,8 @@ def read_output_file(path: Path, cap: int) -> bytes:
         st = os.lstat(path)
     except FileNotFoundError:
         raise MissingPredictions(f"{path.name} was not written") from None
+    except OSError as e:  # e.g. a name or directory the job made unreadable: its verdict, not the host's crash
+        raise InvalidPredictions(f"{path.name} could not be examined: {e}") from None
     if not stat.S_ISREG(st.st_mode):
         raise InvalidPredictions(f"{path.name} is not a regular file (link, FIFO, directory or device)")
     if st.st_size > cap:

@@ -35,19 +35,26 @@ def owner_label() -> str:
 
 
 def remove_leftovers(engine: docker.DockerClient) -> int:
-    """Remove job containers left by arctl processes of this host that no longer run."""
+    """Remove job containers left by arctl processes of this host that no longer run.
+
+    Only those: an engine may be shared with arctl processes on other hosts (whose liveness this
+    host cannot see) and with other runs here; a container whose owner it cannot read is left alone.
+    """
     removed = 0
     host = socket.gethostname()
     for c in engine.containers.list(all=True, filters={"label": LABEL}):
         owner = c.labels.get(OWNER, "")
         name, _, pid = owner.rpartition(":")
-        if name == host and pid.isdigit() and _alive(int(pid)):
+        if name != host or not pid.isdigit() or _alive(int(pid)):
             continue
         try:
             c.remove(force=True)
             removed += 1
         except docker.errors.NotFound:
             pass
+        except docker.errors.APIError as e:  # another janitor is removing it already (409)
+            if e.status_code != 409:
+                raise
     return removed
 
 

@@ -1,0 +1,101 @@
+"""Job outputs and candidate sources are hostile input: nothing in them may crash the controller.
+
+Offline tests feed the checks and the scorer directly; the docker tests run real hostile candidates in the
+real sandbox, and the real ratchet through its fault-injection hook (ARCTL_FAULT).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+
+import docker.errors
+import pandas as pd
+import pytest
+from test_ratchet import assert_consistent
+from test_ratchet import ws as ws  # a fixture
+
+from arctl import checks, evaluate, scoring
+from arctl.sandbox.policy import Limits
+
+from conftest import candidate
+from test_cli import arctl
+
+
+def test_a_deeply_nested_source_is_rejected_not_a_crash(heart_task):
+    source = candidate("deep_expression.py")
+    assert 5000 < len(source) < checks.MAX_BYTES
+    problems = checks.static_problems(source)
+    assert problems and "could not be checked" in problems[0]
+    assert checks.hypothesis(source) == ""
+    result = evaluate.evaluate(source, heart_task, "no-such-image", Limits())  # no engine is touched
+    assert result.verdict == "rejected" and "could not be checked" in result.reason
+
+
+@pytest.mark.parametrize("raw", [
+    b"row_id,score\n" + b"9" * 5000 + b",0.5\n",
+    b"row_id,score\n1e400,0.5\n",
+    b"row_id,score\n1," + b"9" * 5000 + b"\n",
+    b"\xff\xfe\x00\x00",
+    b"row_id,score\n1,0.5\n" * 3 + b'"' + b"[" * 3000,
+])
+def test_hostile_predictions_are_invalid_not_a_crash(raw):
+    with pytest.raises(scoring.InvalidPredictions):
+        scoring.parse_predictions(raw, pd.Index([1, 2, 3]))
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("mode", ["huge", "deep"])
+def test_an_unreadable_phases_file_does_not_crash_the_controller(run_candidate, mode):
+    """phases.json with 10**400 (OverflowError) or 2,000-deep nesting (RecursionError) once raised out of evaluate."""
+    result = run_candidate(candidate("hostile_phases.py", MODE=mode))
+    # The marks are informative only: unreadable ones are dropped, the predictions are still judged.
+    assert result.verdict == "ok", result.reason + result.stderr_tail
+    assert all("start" not in job["phases"] for job in result.jobs.values())
+    assert 0.85 <= result.mean <= 0.95
+
+
+@pytest.mark.docker
+def test_a_commit_that_keeps_crashing_the_controller_is_recorded_as_failed(ws, engine):
+    """Killed while evaluating iteration 2, then killed again re-evaluating it: the third start records it, once."""
+    fault = {"ARCTL_FAULT": "during_eval:2"}
+    for attempt in range(2):
+        proc = arctl("run", "demo", "--max-iters", "3", cwd=ws, env=fault, check=False)
+        assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr
+        pending = json.loads((ws / "runs" / "demo" / "pending.json").read_text())
+        assert pending["iter"] == 2 and pending.get("recoveries", 0) == attempt
+    final = arctl("run", "demo", "--max-iters", "3", cwd=ws, env=fault)
+    assert "interrupted 2 times while being evaluated; recording it as failed" in final.stdout
+    rows = assert_consistent(ws, engine)
+    assert [r["status"] for r in rows][2] == "CRASHED"
+    assert "the controller crashed while evaluating this candidate" in rows[2]["reason"]
+    assert len(rows) == 3
+
+
+@pytest.mark.docker
+def test_the_janitor_removes_only_dead_owners_of_this_host(engine, image):
+    """A running job of another host sharing the engine, or of a live process here, is never removed."""
+    from arctl.sandbox import engine as docker_engine
+    from arctl.sandbox.policy import LABEL
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    here = socket.gethostname()
+    owners = {"dead": f"{here}:{dead.pid}", "alive": f"{here}:{os.getpid()}",
+              "elsewhere": f"another-{here}:{dead.pid}", "unreadable": "garbage"}
+    made = {k: engine.containers.create(image, ["sleep", "600"], labels={LABEL: "1", docker_engine.OWNER: v})
+            for k, v in owners.items()}
+    try:
+        docker_engine.remove_leftovers(engine)
+        ids = {x.id for x in engine.containers.list(all=True)}
+        assert made["dead"].id not in ids
+        assert {made[k].id for k in ("alive", "elsewhere", "unreadable")} <= ids
+    finally:
+        for c in made.values():
+            try:
+                c.remove(force=True)
+            except docker.errors.NotFound:
+                pass
