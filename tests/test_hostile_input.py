@@ -6,11 +6,13 @@ real sandbox, and the real ratchet through its fault-injection hook (ARCTL_FAULT
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
 import socket
 import subprocess
+from pathlib import Path
 
 import docker.errors
 import pandas as pd
@@ -21,7 +23,7 @@ from test_ratchet import ws as ws  # a fixture
 from arctl import checks, evaluate, scoring
 from arctl.sandbox.policy import Limits
 
-from conftest import candidate
+from conftest import HEART_DATA, candidate
 from test_cli import arctl
 
 
@@ -99,3 +101,44 @@ def test_the_janitor_removes_only_dead_owners_of_this_host(engine, image):
                 c.remove(force=True)
             except docker.errors.NotFound:
                 pass
+
+
+@pytest.fixture(scope="module")
+def sorted_task(tmp_path_factory):
+    """The heart data sorted by its target, as exports often are."""
+    from arctl import prepare, tasks
+
+    path = tmp_path_factory.mktemp("sorted") / "sorted.data"
+    lines = HEART_DATA.read_text().splitlines()
+    path.write_text("\n".join(sorted(lines, key=lambda line: int(line.rsplit(",", 1)[1]) > 0)) + "\n")
+    spec = dataclasses.replace(tasks.HEART, name="heart-sorted", url=str(path), sha256=None)
+    return prepare.prepare(spec, path)
+
+
+@pytest.mark.docker
+def test_row_ids_and_file_order_reveal_nothing_of_the_original_order(sorted_task, engine, image):
+    """Ids from the public seed once gave each row's file position: AUC 1.0 on a file sorted by target."""
+    n = sorted_task.n_train + sorted_task.n_test
+    result = evaluate.evaluate(candidate("row_order.py", N=n), sorted_task, image, Limits(deadline=60), engine=engine)
+    assert result.verdict == "ok", result.reason + result.stderr_tail
+    print(f"row-order candidate: mean validation AUC {result.mean:.3f}, folds {result.fold_scores}")
+    assert 0.3 < result.mean < 0.7
+
+
+def test_the_row_secret_stays_host_side_and_a_re_prepare_is_the_same(sorted_task):
+    import shutil
+
+    from arctl import prepare
+
+    secret = sorted_task.sealed / "secret.json"
+    assert secret.is_file() and sorted_task.root not in secret.parents
+    assert not [p for p in sorted_task.root.rglob("*") if "secret" in p.name]
+    before = sorted_task.jobs_sha256()
+    shutil.rmtree(sorted_task.root)  # the cache is gone, the host's secret is not: the same jobs again
+    again = prepare.prepare(sorted_task.spec, Path(sorted_task.spec.url))
+    assert again.jobs_sha256() == before
+    # In the sorted file the positives come last; in every job file they are spread through (no order kept).
+    for job in sorted_task.fold_jobs:
+        train = pd.read_csv(sorted_task.job_dir(job) / "train.csv")
+        positions = train.index[train[prepare.TARGET] == 1].to_numpy() / len(train)
+        assert 0.35 < positions.mean() < 0.65

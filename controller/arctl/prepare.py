@@ -5,6 +5,7 @@ Layout of one prepared task (all under ARCTL_HOME, never in a workspace):
     tasks/<name>-<key>/jobs/<job>/{train.csv, predict.csv, job.json}   mounted read-only, one per container
     tasks/<name>-<key>/labels/<job>.csv                                validation labels, host only
     sealed/<name>-<key>/test_labels.csv                                 test labels, host only
+    sealed/<name>-<key>/secret.json                                     the secret row order and ids, host only
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import secrets
 import shutil
 from pathlib import Path
 
@@ -27,10 +29,10 @@ from sklearn.model_selection import (
     train_test_split,
 )
 
-from arctl import lint, paths, scoring, tasks
+from arctl import durable, lint, paths, scoring, tasks
 from arctl.errors import ArctlError
 
-PREP_VERSION = 2
+PREP_VERSION = 3  # 3: secret row order and ids
 ROW_ID = "__row_id__"
 TARGET = "__target__"
 TEST_JOB = "test"
@@ -146,11 +148,15 @@ def prepare(spec: tasks.TaskSpec, data: Path | None = None) -> PreparedTask:
     if fatal:
         raise LintFailed(f"{path} cannot be used as it is: " + "; ".join(fatal), said)
 
-    # Row ids are a seeded permutation so that they carry no information about file order.
-    ids = np.random.default_rng(spec.seed).permutation(len(X))
-    index = pd.Index(ids, name=ROW_ID)
-    X, y = X.set_index(index), y.set_axis(index)
-    groups = groups.set_axis(index) if groups is not None else None
+    # Nothing a job holds may reveal the file's row order (files are often sorted by target): the rows are
+    # put in a secret order and given secret ids, both from a secret drawn once per prepared task and kept
+    # host-side. The split and folds still use the public seed, for reproducibility, but on that secret
+    # order, so which rows land where is reproducible by the host and unknowable to a candidate.
+    rng = np.random.default_rng(_secret(sealed))
+    order = rng.permutation(len(X))
+    index = pd.Index(rng.permutation(len(X)), name=ROW_ID)
+    X, y = X.iloc[order].set_axis(index), y.iloc[order].set_axis(index)
+    groups = groups.iloc[order].set_axis(index) if groups is not None else None
     fit_rows, test_rows = _split_test(spec, X, y, groups)
     X_tr, y_tr, X_te, y_te = X.iloc[fit_rows], y.iloc[fit_rows], X.iloc[test_rows], y.iloc[test_rows]
     g_tr = groups.iloc[fit_rows] if groups is not None else None
@@ -160,12 +166,10 @@ def prepare(spec: tasks.TaskSpec, data: Path | None = None) -> PreparedTask:
     plan = {}
     for k, (fit_idx, val_idx) in enumerate(_folds(spec, X_tr, y_tr, g_tr)):
         job = f"fold{k}"
-        _write_job(scratch, job, spec, classes, X_tr.iloc[fit_idx], y_tr.iloc[fit_idx], X_tr.iloc[val_idx])
+        _write_job(scratch, job, spec, classes, X_tr.iloc[fit_idx], y_tr.iloc[fit_idx], X_tr.iloc[val_idx], rng)
         _write_labels(scratch / "labels" / f"{job}.csv", y_tr.iloc[val_idx])
         plan[job] = sorted(int(i) for i in X_tr.index[val_idx])
-    _write_job(scratch, TEST_JOB, spec, classes, X_tr, y_tr, X_te)
-    sealed.mkdir(parents=True, exist_ok=True)
-    os.chmod(sealed, 0o700)
+    _write_job(scratch, TEST_JOB, spec, classes, X_tr, y_tr, X_te, rng)
     _write_labels(sealed / "test_labels.csv", y_te)
     (scratch / "fold_plan.json").write_text(json.dumps(plan))
     if groups is not None:
@@ -208,10 +212,23 @@ def from_manifest(manifest: Path) -> PreparedTask:
                         findings=tuple(f for f in info.get("findings", []) if isinstance(f, str)))
 
 
+def _secret(sealed: Path) -> int:
+    """The prepared task's secret: drawn from the OS once, kept host-side with the sealed labels, never in a job."""
+    sealed.mkdir(parents=True, exist_ok=True)
+    os.chmod(sealed, 0o700)
+    path = sealed / "secret.json"
+    if not path.exists():  # a re-prepare of the same task reuses it, so the jobs come out the same
+        durable.write_json(path, {"rows": secrets.randbits(128)})
+        os.chmod(path, 0o600)
+    return int(json.loads(path.read_text())["rows"])
+
+
 def _write_job(root: Path, job: str, spec: tasks.TaskSpec, classes: list[str], X_fit: pd.DataFrame,
-               y_fit: pd.Series, X_predict: pd.DataFrame) -> None:
+               y_fit: pd.Series, X_predict: pd.DataFrame, rng: np.random.Generator) -> None:
     d = root / "jobs" / job
     d.mkdir(parents=True)
+    # Each file in its own secret order: no job's row order follows the file's, the split's or another job's.
+    X_fit, X_predict = X_fit.iloc[rng.permutation(len(X_fit))], X_predict.iloc[rng.permutation(len(X_predict))]
     fit = X_fit.copy()
     fit[TARGET] = y_fit
     fit.reset_index(drop=True).to_csv(d / "train.csv", index=False)
