@@ -15,7 +15,7 @@ from arctl import checks, paths, scoring
 from arctl.prepare import TEST_JOB, PreparedTask
 from arctl.sandbox import engine as docker_engine
 from arctl.sandbox import image as sandbox_image
-from arctl.sandbox import runner
+from arctl.sandbox import preread, runner
 from arctl.sandbox.policy import Limits
 from arctl.sandbox.verdict import Verdict, worst
 
@@ -79,6 +79,8 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits,
     result.image_id = engine.images.get(image).id
     result.libraries = sandbox_image.versions(engine, result.image_id, paths.home() / "images")
     result.data_sha256 = task.jobs_sha256()
+    if limits.cache_defence:  # nothing a job reads of the image may be news to the page cache
+        preread.preread(engine, image, limits, runner.HARNESS_DIR)
     jobs = [runner.Job(j, task.job_dir(j)) for j in task.fold_jobs]
     if with_test:
         jobs.append(runner.Job(TEST_JOB, task.job_dir(TEST_JOB)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from importlib import resources
 
 from docker.types import LogConfig, Ulimit
 
@@ -27,10 +28,20 @@ class Limits:
     out_entries: int = 64
     nofile: int = 1024
     log_size: int = 1 * MiB  # the docker log kept on disk; the host reads a tail of it
+    runtime: str = ""  # an OCI runtime other than the engine's default, e.g. "runsc" (gVisor) or "kata-runtime"
+    strict: bool = False  # fold jobs one at a time: no two of a candidate's jobs share the machine at once
+    cache_defence: bool = True  # seccomp profile + pre-read image; off only to measure what they close and cost
 
     @property
     def concurrency(self) -> int:
-        return max(1, int(self.cpu_budget // self.cpus_per_job))
+        return 1 if self.strict else max(1, int(self.cpu_budget // self.cpus_per_job))
+
+
+def seccomp_profile() -> str:
+    """arctl's seccomp profile: Docker's default (moby v20.10.24) without the calls that evict page-cache
+    pages or probe residency (fadvise64, mincore, cachestat, readahead, process_madvise; madvise COLD and
+    PAGEOUT), so no job can clear or test a bit another job left in the shared page cache."""
+    return resources.files(__package__).joinpath("seccomp.json").read_text()
 
 
 def container_kwargs(limits: Limits, mounts: dict[str, tuple[str, str]], labels: dict[str, str]) -> dict:
@@ -50,7 +61,8 @@ def container_kwargs(limits: Limits, mounts: dict[str, tuple[str, str]], labels:
         nano_cpus=int(limits.cpus_per_job * 1e9),
         pids_limit=limits.pids,
         cap_drop=["ALL"],
-        security_opt=["no-new-privileges"],
+        security_opt=["no-new-privileges", *([f"seccomp={seccomp_profile()}"] if limits.cache_defence else [])],
+        **({"runtime": limits.runtime} if limits.runtime else {}),
         user=NOBODY,
         init=True,
         ulimits=[

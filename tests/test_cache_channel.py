@@ -1,0 +1,64 @@
+"""The page cache between job containers: a hostile candidate passes labels through it, the defences stop it.
+
+tests/candidates/cache_channel.py: folds 0/1 evict ~2,000 never-read files of the image and read one of a
+pair per training row (the bit is its label); the other folds time 1-byte reads of each prediction row's
+pair. The defences: arctl's seccomp profile (no eviction, no residency probe) and a pre-read image.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from arctl import evaluate
+from arctl.sandbox import policy
+from arctl.sandbox.policy import Limits
+
+from conftest import candidate
+
+pytestmark = pytest.mark.docker
+HONEST_AT_MOST = 0.92  # the candidate's own model scores about 0.88-0.90 on heart
+DEFENDED = Limits(deadline=120)
+UNDEFENDED = dataclasses.replace(DEFENDED, cache_defence=False)
+
+
+def mean_auc(task, engine, image, limits, **replace) -> float:
+    result = evaluate.evaluate(candidate("cache_channel.py", **replace), task, image, limits, engine=engine)
+    assert result.verdict == "ok", result.reason + result.stderr_tail
+    print(f"cache channel {replace or ''} defence={'on' if limits.cache_defence else 'off'}: "
+          f"mean validation AUC {result.mean:.3f} {[round(v, 3) for v in result.fold_scores.values()]}")
+    return result.mean
+
+
+def test_the_page_cache_carries_no_labels_between_folds(heart_task, engine, image):
+    before = mean_auc(heart_task, engine, image, UNDEFENDED)
+    after = mean_auc(heart_task, engine, image, DEFENDED)
+    assert before > HONEST_AT_MOST + 0.02, "the channel no longer works on this machine: the test shows nothing"
+    assert after < HONEST_AT_MOST
+
+
+def test_a_later_candidate_reads_nothing_an_earlier_one_left(heart_task, engine, image):
+    """Candidate 1 writes the bits and scores honestly; candidate 2 only reads them."""
+    mean_auc(heart_task, engine, image, UNDEFENDED, ROLE="write")
+    before = mean_auc(heart_task, engine, image, UNDEFENDED, ROLE="read")
+    mean_auc(heart_task, engine, image, DEFENDED, ROLE="write")
+    after = mean_auc(heart_task, engine, image, DEFENDED, ROLE="read")
+    assert before > HONEST_AT_MOST + 0.02, "the channel no longer works on this machine: the test shows nothing"
+    assert after < HONEST_AT_MOST
+
+
+def test_the_profile_is_dockers_default_without_eviction_and_residency_calls():
+    profile = json.loads(policy.seccomp_profile())
+    assert profile["defaultAction"] == "SCMP_ACT_ERRNO" and len(profile["syscalls"]) > 20
+    allowed = [r for r in profile["syscalls"] if r["action"] == "SCMP_ACT_ALLOW"]
+    names = {n for r in allowed for n in r["names"]}
+    assert {"read", "openat", "mmap", "clone", "execve"} <= names
+    for refused in ("fadvise64", "fadvise64_64", "mincore", "cachestat", "readahead", "process_madvise"):
+        assert refused not in names
+    madvise = [r for r in allowed if "madvise" in r["names"]]
+    assert sorted((r["args"][0]["op"], r["args"][0]["value"]) for r in madvise) == \
+           [("SCMP_CMP_GT", 21), ("SCMP_CMP_LT", 20)]
+    kwargs = policy.container_kwargs(DEFENDED, {}, {})
+    assert any(o.startswith("seccomp={") for o in kwargs["security_opt"])
