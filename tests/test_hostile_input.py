@@ -142,3 +142,17 @@ def test_the_row_secret_stays_host_side_and_a_re_prepare_is_the_same(sorted_task
         train = pd.read_csv(sorted_task.job_dir(job) / "train.csv")
         positions = train.index[train[prepare.TARGET] == 1].to_numpy() / len(train)
         assert 0.35 < positions.mean() < 0.65
+
+
+def test_runtime_and_strict_isolation_reach_the_containers(tmp_path):
+    from arctl import settings
+    from arctl.sandbox import policy
+
+    (tmp_path / "arctl.toml").write_text('[sandbox]\nruntime = "runsc"\nisolation = "strict"\n')
+    limits = settings.load(tmp_path).limits()
+    assert limits.concurrency == 1 and limits.cache_defence
+    assert policy.container_kwargs(limits, {}, {})["runtime"] == "runsc"
+    assert "runtime" not in policy.container_kwargs(settings.Settings().limits(), {}, {})
+    (tmp_path / "arctl.toml").write_text('[sandbox]\nisolation = "lonely"\n')
+    with pytest.raises(Exception, match="sandbox.isolation must be one of shared, strict"):
+        settings.load(tmp_path)

@@ -122,7 +122,7 @@ def prepare(task_name, data, base, wheelhouse, check):
 @click.option("--with-test", is_flag=True, help="Also fit on all training rows and score the sealed test set; "
               "the test score is stored host-side, not printed.")
 @tools.with_budget
-def eval_command(target, as_json, with_test, deadline, memory_mib, cpus_per_job):
+def eval_command(target, as_json, with_test, deadline, memory_mib, cpus_per_job, runtime, isolation):
     """Evaluate TARGET (a train.py file or a git revision) in the sandbox, under the budget of
     arctl.toml (the same as `arctl run`), or the one given here.
 
@@ -134,7 +134,8 @@ def eval_command(target, as_json, with_test, deadline, memory_mib, cpus_per_job)
 
     workspace, cfg = tools.workspace()
     task, tag = tools.prepared(workspace)
-    limits = cfg.with_budget(deadline=deadline, memory_mib=memory_mib, cpus_per_job=cpus_per_job).limits()
+    limits = (cfg.with_budget(deadline=deadline, memory_mib=memory_mib, cpus_per_job=cpus_per_job)
+              .with_sandbox(runtime=runtime, isolation=isolation).limits())
     source, label = repository.candidate_source(target)
     engine = tools.engine()
     if sandbox_image.find(engine, tag) is None:

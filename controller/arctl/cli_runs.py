@@ -29,7 +29,7 @@ from arctl.errors import ArctlError
 @click.option("--patience", type=click.IntRange(min=1), help="Stop after this many iterations without a keep.")
 @tools.with_budget
 def run(name, kind, model, command, rule, max_iters, max_time, max_cost, target, patience, deadline, memory_mib,
-        cpus_per_job):
+        cpus_per_job, runtime, isolation):
     """Run the ratchet on branch autoresearch/NAME (created from the current branch, resumed if it exists).
 
     Each iteration: the agent proposes train.py, arctl checks it, commits it, evaluates it in the
@@ -44,7 +44,8 @@ def run(name, kind, model, command, rule, max_iters, max_time, max_cost, target,
     if command and not kind:
         kind = "command"
     cfg = (cfg.with_agent(kind=kind, model=model, command=command).with_accept(rule=rule)
-           .with_budget(deadline=deadline, memory_mib=memory_mib, cpus_per_job=cpus_per_job))
+           .with_budget(deadline=deadline, memory_mib=memory_mib, cpus_per_job=cpus_per_job)
+           .with_sandbox(runtime=runtime, isolation=isolation))
     task, tag = tools.prepared(workspace)
     if not (workspace / ".git").exists() or not (workspace / "train.py").is_file():
         raise ArctlError(f"{workspace} is not an arctl workspace (no git repository with train.py): see `arctl init`")

@@ -28,6 +28,10 @@ budget_options = [
                  help="Memory limit per fold container, MiB [arctl.toml budget.memory_mib]."),
     click.option("--cpus", "cpus_per_job", type=click.FloatRange(min=0, min_open=True),
                  help="CPUs per fold container [arctl.toml budget.cpus_per_job]."),
+    click.option("--runtime", help="OCI runtime for the job containers, e.g. runsc (gVisor) or kata-runtime, "
+                 "where installed [arctl.toml sandbox.runtime]."),
+    click.option("--isolation", type=click.Choice(["shared", "strict"]),
+                 help="strict: run fold jobs one at a time [arctl.toml sandbox.isolation]."),
 ]
 
 

@@ -45,15 +45,27 @@ class Accept:
 
 
 @dataclasses.dataclass(frozen=True)
+class Sandbox:
+    runtime: str = _LIMITS.runtime  # "" = the engine's default (runc); e.g. "runsc" (gVisor) where installed
+    isolation: str = "shared"  # shared: fold jobs run side by side; strict: one at a time
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     task: dict = dataclasses.field(default_factory=lambda: {"name": "heart"})  # the [task] table, see tasks.py
     budget: Budget = Budget()
     agent: Agent = Agent()
     accept: Accept = Accept()
+    sandbox: Sandbox = Sandbox()
 
     def limits(self) -> Limits:
         return dataclasses.replace(_LIMITS, deadline=self.budget.deadline, memory=self.budget.memory_mib * MiB,
-                                   cpus_per_job=self.budget.cpus_per_job)
+                                   cpus_per_job=self.budget.cpus_per_job, runtime=self.sandbox.runtime,
+                                   strict=self.sandbox.isolation == "strict")
+
+    def with_sandbox(self, **values) -> Settings:
+        given = {k: v for k, v in values.items() if v is not None}
+        return dataclasses.replace(self, sandbox=dataclasses.replace(self.sandbox, **given)) if given else self
 
     def with_budget(self, **values) -> Settings:
         """A copy with the given budget values replaced; None means "not given" and keeps the setting."""
@@ -69,7 +81,8 @@ class Settings:
         return dataclasses.replace(self, accept=dataclasses.replace(self.accept, **given)) if given else self
 
 
-_TABLES = {"budget": Budget, "agent": Agent, "accept": Accept}
+_TABLES = {"budget": Budget, "agent": Agent, "accept": Accept, "sandbox": Sandbox}
+ISOLATION = ("shared", "strict")
 _COMMENTS = {
     ("budget", "deadline"): "wall-clock seconds for all folds of one candidate",
     ("budget", "memory_mib"): "per fold container",
@@ -80,6 +93,8 @@ _COMMENTS = {
     ("agent", "history"): "recent attempts shown to the agent",
     ("accept", "rule"): "noise: the paired per-fold gain must clear z standard errors; strict: any gain",
     ("accept", "tripwire"): "a validation roc_auc this high stops the run: on real data it means a leak",
+    ("sandbox", "runtime"): "OCI runtime for jobs: \"\" = engine default; \"runsc\" (gVisor) or \"kata-runtime\" if installed",
+    ("sandbox", "isolation"): "shared: fold jobs side by side; strict: one at a time (no contention between them)",
 }
 
 HEART_TASK = '''[task]
@@ -125,6 +140,9 @@ def load(workspace: Path) -> Settings:
         raise ArctlError(f"{path}: accept.rule must be one of {', '.join(RULES)}, not {settings.accept.rule!r}")
     if settings.agent.kind not in AGENT_KINDS:
         raise ArctlError(f"{path}: agent.kind must be one of {', '.join(AGENT_KINDS)}, not {settings.agent.kind!r}")
+    if settings.sandbox.isolation not in ISOLATION:
+        raise ArctlError(f"{path}: sandbox.isolation must be one of {', '.join(ISOLATION)}, "
+                         f"not {settings.sandbox.isolation!r}")
     if settings.budget.deadline <= 0 or settings.budget.memory_mib <= 0 or settings.budget.cpus_per_job <= 0:
         raise ArctlError(f"{path}: budget values must be positive")
     return settings
