@@ -156,3 +156,38 @@ def test_runtime_and_strict_isolation_reach_the_containers(tmp_path):
     (tmp_path / "arctl.toml").write_text('[sandbox]\nisolation = "lonely"\n')
     with pytest.raises(Exception, match="sandbox.isolation must be one of shared, strict"):
         settings.load(tmp_path)
+
+
+def _noted_commit(repo, files: dict[str, str], note: dict | None) -> str:
+    from arctl import repository
+
+    for name, text in files.items():
+        (Path(repo.working_tree_dir) / name).write_text(text)
+    sha = repository.commit(repo, list(files), "x")
+    if note is not None:
+        repository.add_note(repo, "demo", sha, json.dumps({"run": "demo", **note}))
+    return sha
+
+
+@pytest.mark.parametrize("tip, why", [
+    ({"train.py": "v3"}, None, ),
+    ({"train.py": "v3", "arctl.toml": "[budget]\ndeadline = 1e9\n"}, "changes arctl.toml, train.py"),
+])
+def test_verify_from_notes_trusts_only_arctl_commits_back_to_the_baseline(tmp_path, tip, why):
+    from arctl import repository, verify
+    from arctl.errors import ArctlError
+
+    repo = repository.init_repo(tmp_path)
+    base = _noted_commit(repo, {"train.py": "v1", "arctl.toml": "[task]\n"}, {"iter": 0, "status": "BASELINE"})
+    kept = _noted_commit(repo, {"train.py": "v2"}, {"iter": 1, "status": "KEPT"})
+    assert [r.commit for r in verify.chain_rows(repo, repo.active_branch.name, "demo")] == [base, kept]
+    _noted_commit(repo, tip, None)  # a hand-made tip: no note
+    with pytest.raises(ArctlError, match="carries no readable arctl note"):
+        verify.chain_rows(repo, repo.active_branch.name, "demo")
+    repo.git.reset("--hard", kept)
+    sha = _noted_commit(repo, tip, {"iter": 2, "status": "KEPT"})  # a forged note does not help either
+    if why:
+        with pytest.raises(ArctlError, match=why):
+            verify.chain_rows(repo, repo.active_branch.name, "demo")
+    else:
+        assert verify.chain_rows(repo, repo.active_branch.name, "demo")[-1].commit == sha

@@ -40,19 +40,41 @@ def recorded_rows(repo: git.Repo, ledger_rows: list[Row] | None, branch: str, ru
     """The kept rows of a run: from its ledger when there is one, else from the git notes on the branch."""
     if ledger_rows is not None:
         return [r for r in ledger_rows if r.status.keeps]
+    return chain_rows(repo, branch, run)
+
+
+def chain_rows(repo: git.Repo, branch: str, run: str) -> list[Row]:
+    """The rows noted on the branch, trusting nothing the branch says about itself.
+
+    From the tip back to the baseline, every commit must be an arctl commit: one parent, a change to
+    train.py only, and a note of this run saying it was kept. So the task, data and budget settings
+    (arctl.toml) of the tip are exactly those of the baseline, the commit the run started from.
+    """
     rows = []
-    for commit in reversed(list(repo.iter_commits(branch))):
+    for commit in repo.iter_commits(branch, first_parent=True):
         note = repository.read_note(repo, run, commit.hexsha)
         try:
             row = Row.from_json({**json.loads(note), "commit": commit.hexsha}) if note else None
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, RecursionError):
             row = None
-        if row is not None and row.status.keeps:
+        if row is not None and row.iter == 0 and row.status.keeps:
             rows.append(row)
-    if not rows:
-        raise ArctlError(f"no kept commit with an arctl note on {branch}; fetch them with "
-                         f"`git fetch origin 'refs/notes/arctl/*:refs/notes/arctl/*'`")
-    return rows
+            return rows[::-1]
+        problem = ("it carries no readable arctl note of this run" if row is None
+                   else f"its note says {row.status}, not kept" if not row.status.keeps
+                   else "it has more than one parent" if len(commit.parents) != 1
+                   else None)
+        if problem is None:
+            diffs = commit.parents[0].diff(commit)
+            paths = {d.a_path for d in diffs} | {d.b_path for d in diffs}
+            if paths != {"train.py"}:
+                problem = f"it changes {', '.join(sorted(p for p in paths if p)) or 'nothing'}, not only train.py"
+        if problem:
+            raise ArctlError(f"{branch} is not a run arctl made: commit {commit.hexsha[:10]} is not an arctl commit "
+                             f"({problem}); verify refuses to trust it")
+        rows.append(row)
+    raise ArctlError(f"no baseline commit with an arctl note on {branch}; fetch the notes with "
+                     f"`git fetch origin 'refs/notes/arctl/*:refs/notes/arctl/*'`")
 
 
 def verify(repo: git.Repo, rows: list[Row], task: PreparedTask, image: str, limits: Limits, tolerance: float,
