@@ -62,3 +62,20 @@ def test_the_profile_is_dockers_default_without_eviction_and_residency_calls():
            [("SCMP_CMP_GT", 21), ("SCMP_CMP_LT", 20)]
     kwargs = policy.container_kwargs(DEFENDED, {}, {})
     assert any(o.startswith("seccomp={") for o in kwargs["security_opt"])
+
+
+def test_global_counters_are_masked(run_candidate):
+    """Before masking, every one of these was readable (and moved by other jobs): meminfo, vmstat, loadavg, ..."""
+    undefended = run_candidate(candidate("proc_counters.py"), cache_defence=False)
+    assert undefended.verdict == "crashed" and "/proc/vmstat" in undefended.stderr_tail
+    defended = run_candidate(candidate("proc_counters.py"))
+    assert defended.verdict == "ok", defended.reason + defended.stderr_tail
+
+
+def test_the_baseline_and_lightgbm_run_under_every_defence(run_candidate):
+    from conftest import ARTIFACT, REPO
+
+    for source in ((ARTIFACT / "train.py").read_bytes(), (REPO / "bench" / "candidates" / "lightgbm.py").read_bytes()):
+        result = run_candidate(source, deadline=120)
+        assert result.verdict == "ok", result.reason + result.stderr_tail
+        assert result.mean > 0.8

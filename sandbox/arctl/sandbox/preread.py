@@ -17,7 +17,7 @@ import docker.errors
 import requests.exceptions
 
 from arctl.sandbox.engine import OWNER, owner_label
-from arctl.sandbox.policy import Limits, container_kwargs
+from arctl.sandbox.policy import Limits, container_kwargs, create
 
 # Every regular file a job could open (as the same user), read to its end; mounts of the job excluded.
 SCRIPT = r"""
@@ -47,7 +47,7 @@ def preread(engine: docker.DockerClient, image: str, limits: Limits, harness_dir
     """Read every file of the image (and the harness) once; returns {"files", "bytes"} read."""
     limits = dataclasses.replace(limits, cpus_per_job=limits.cpu_budget)  # before any job runs: all the CPUs
     kwargs = container_kwargs(limits, {str(harness_dir): ("/harness", "ro")}, {OWNER: owner_label()})
-    container = engine.containers.create(image, ["python3", "-c", SCRIPT], **kwargs)
+    container = create(engine, image, ["python3", "-c", SCRIPT], kwargs)
     try:
         container.start()
         container.wait(timeout=TIMEOUT)

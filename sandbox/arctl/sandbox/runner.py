@@ -24,7 +24,7 @@ import requests.exceptions
 
 from arctl import scoring
 from arctl.sandbox.engine import OWNER, owner_label
-from arctl.sandbox.policy import Limits, container_kwargs
+from arctl.sandbox.policy import Limits, container_kwargs, create
 from arctl.sandbox.verdict import Verdict
 
 HARNESS_DIR = Path(str(resources.files("arctl.harness")))  # mounted read-only at /harness
@@ -83,8 +83,7 @@ def start_slot(engine: docker.DockerClient, image: str, limits: Limits) -> Slot:
         str(stage / "out"): ("/out", "rw"),
     }
     phases = {"create": time.time()}
-    container = engine.containers.create(image, [*COMMAND, "--wait"],
-                                         **container_kwargs(limits, mounts, {OWNER: owner_label()}))
+    container = create(engine, image, [*COMMAND, "--wait"], container_kwargs(limits, mounts, {OWNER: owner_label()}))
     slot = Slot(container, stage, phases)
     try:
         container.start()
