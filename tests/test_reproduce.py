@@ -10,6 +10,8 @@ import git
 import pytest
 from PIL import Image
 
+from arctl import prepare, tasks
+
 from conftest import ARTIFACT, HEART_DATA, REPO
 from test_cli import arctl
 
@@ -34,7 +36,9 @@ def test_compose_grading_matches_arctl_eval(run_ws, image, tmp_path):
     kept = [r for r in rows(run_ws) if r["status"] == "KEPT"][-1]
     candidate = tmp_path / "train.py"
     candidate.write_text(git.Repo(run_ws).git.show(f"{kept['commit']}:train.py"))
-    env = {**os.environ, "ARCTL_DATA": str(HEART_DATA), "CANDIDATE": str(candidate), "ARCTL_IMAGE": image}
+    secret = prepare.row_secret(prepare.prepare(tasks.HEART, HEART_DATA))  # the same folds as this machine's
+    env = {**os.environ, "ARCTL_DATA": str(HEART_DATA), "CANDIDATE": str(candidate), "ARCTL_IMAGE": image,
+           "ARCTL_ROW_SECRET": secret}
     project = ["docker-compose", "-p", f"arctltest{os.getpid()}"]
     try:
         proc = subprocess.run([*project, "run", "--rm", "grade"], cwd=REPO, env=env, capture_output=True, text=True,

@@ -212,15 +212,37 @@ def from_manifest(manifest: Path) -> PreparedTask:
                         findings=tuple(f for f in info.get("findings", []) if isinstance(f, str)))
 
 
+SECRET_ENV = "ARCTL_ROW_SECRET"  # hex; to reproduce a preparation elsewhere (compose grading, CI verify)
+
+
 def _secret(sealed: Path) -> int:
-    """The prepared task's secret: drawn from the OS once, kept host-side with the sealed labels, never in a job."""
+    """The prepared task's secret: drawn from the OS once, kept host-side with the sealed labels, never in a job.
+
+    Another machine reproduces the same jobs only with the same secret, given as $ARCTL_ROW_SECRET
+    (see row_secret); a grader holds it like the labels, and never hands it to a job.
+    """
     sealed.mkdir(parents=True, exist_ok=True)
     os.chmod(sealed, 0o700)
     path = sealed / "secret.json"
-    if not path.exists():  # a re-prepare of the same task reuses it, so the jobs come out the same
-        durable.write_json(path, {"rows": secrets.randbits(128)})
-        os.chmod(path, 0o600)
+    given = os.environ.get(SECRET_ENV, "").strip()
+    try:
+        given_value = int(given, 16) if given else None
+    except ValueError:
+        raise ArctlError(f"${SECRET_ENV} must be the hexadecimal row secret (see `arctl prepare`)") from None
+    if path.exists():  # a re-prepare of the same task reuses it, so the jobs come out the same
+        stored = int(json.loads(path.read_text())["rows"])
+        if given_value is not None and given_value != stored:
+            raise ArctlError(f"this task was prepared here with another row secret than ${SECRET_ENV}; "
+                             f"unset it, or remove {sealed} and the task's cache to prepare with it")
+        return stored
+    durable.write_json(path, {"rows": given_value if given_value is not None else secrets.randbits(128)})
+    os.chmod(path, 0o600)
     return int(json.loads(path.read_text())["rows"])
+
+
+def row_secret(task: PreparedTask) -> str:
+    """The task's row secret as $ARCTL_ROW_SECRET takes it (host-side only: it orders and names the rows)."""
+    return format(int(json.loads((task.sealed / "secret.json").read_text())["rows"]), "x")
 
 
 def _write_job(root: Path, job: str, spec: tasks.TaskSpec, classes: list[str], X_fit: pd.DataFrame,
