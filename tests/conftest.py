@@ -34,6 +34,9 @@ def arctl_home(tmp_path_factory):
     """Every test session gets its own host-side store, so nothing leaks between runs."""
     home = tmp_path_factory.mktemp("arctl-home")
     os.environ["ARCTL_HOME"] = str(home)
+    # A fixed row secret (arctl draws one per prepare): the same folds in every session, so tests that
+    # expect the catalog to keep and discard see the same scores. Secret 2 keeps entry 01, discards 02.
+    os.environ["ARCTL_ROW_SECRET"] = "2"
     return home
 
 

@@ -79,7 +79,7 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits,
     result.image_id = engine.images.get(image).id
     result.libraries = sandbox_image.versions(engine, result.image_id, paths.home() / "images")
     result.data_sha256 = task.jobs_sha256()
-    if limits.cache_defence:  # nothing a job reads of the image may be news to the page cache
+    if limits.cache_defence and not isinstance(warm, preread.Warmed):  # no read of the image may be news to the cache
         preread.preread(engine, image, limits, runner.HARNESS_DIR)
     jobs = [runner.Job(j, task.job_dir(j)) for j in task.fold_jobs]
     if with_test:

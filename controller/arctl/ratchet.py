@@ -23,7 +23,7 @@ from arctl.errors import ArctlError
 from arctl.ledger import Ledger, Row, Status, run_dir
 from arctl.prepare import PreparedTask
 from arctl.sandbox import engine as docker_engine
-from arctl.sandbox import runner
+from arctl.sandbox import preread, runner
 from arctl.settings import Settings
 from arctl.taskcard import task_card
 
@@ -140,7 +140,7 @@ class Ratchet:
         started = time.monotonic()
         context = self._context(iteration)
         # The sandbox's containers start and warm up during the agent's turn; each still runs one job only.
-        warming = runner.warm_up(self.engine, self.image, self.limits, self.task.spec.folds)
+        warming = preread.warm_up(self.engine, self.image, self.limits, self.task.spec.folds)  # pre-read first
         consumed = False
         try:
             t0 = time.monotonic()

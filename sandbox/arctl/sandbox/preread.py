@@ -9,6 +9,7 @@ This runs no candidate code: a hardened container of the same image reads every 
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import json
 
@@ -16,6 +17,7 @@ import docker
 import docker.errors
 import requests.exceptions
 
+from arctl.sandbox import runner
 from arctl.sandbox.engine import OWNER, owner_label
 from arctl.sandbox.policy import Limits, container_kwargs, create
 
@@ -59,3 +61,24 @@ def preread(engine: docker.DockerClient, image: str, limits: Limits, harness_dir
             container.remove(force=True)
         except docker.errors.NotFound:
             pass
+
+
+class Warmed(list):
+    """Slots of a warm-up that began with a pre-read of the image: the evaluation need not pre-read again."""
+
+
+def warm_up(engine: docker.DockerClient, image: str, limits: Limits, n: int) -> concurrent.futures.Future:
+    """runner.warm_up after a pre-read, both in the background (during the agent's turn); a future of Warmed slots.
+
+    No candidate code runs between the two (the last candidate's containers are gone), so only memory
+    pressure on the host could evict a page before the next candidate's jobs start.
+    """
+    def start() -> Warmed:
+        if limits.cache_defence:
+            preread(engine, image, limits, runner.HARNESS_DIR)
+        return Warmed(runner.warm_up(engine, image, limits, n).result())
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(start)
+    pool.shutdown(wait=False)
+    return future
