@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import os
 import statistics
 import time
 from pathlib import Path
@@ -69,9 +70,10 @@ def main() -> None:
         "|---|---:|---:|---:|---:|",
         *rows,
         "",
-        f"The pre-read alone, measured after the runs, took {preread_only / statistics.median(times['off']):.2f}× "
-        "the last candidate's undefended evaluation: it is nearly all of the cost (the seccomp filter's is not "
-        "measurable here). It could run while the agent thinks, as the warm-up of the containers does.",
+        f"The pre-read alone (files already resident), measured after the runs, took "
+        f"{preread_only / statistics.median(times['off']):.2f}× the last candidate's undefended evaluation "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end). Inside `arctl run` the "
+        "pre-read happens with the containers' warm-up, during the agent's turn.",
         ""])
     with open(args.out, "a") as f:
         f.write(text)
