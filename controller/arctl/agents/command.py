@@ -73,8 +73,10 @@ class CommandAgent:
 
 
 def _snapshot(root: Path) -> dict[str, str]:
+    """Digest of every plain file, read in chunks: an agent may leave a file larger than the host's memory."""
     out = {}
     for p in root.rglob("*"):
         if p.is_file() and not p.is_symlink():
-            out[p.relative_to(root).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+            with open(p, "rb") as f:
+                out[p.relative_to(root).as_posix()] = hashlib.file_digest(f, "sha256").hexdigest()
     return out
