@@ -1,0 +1,92 @@
+"""Attacks on the jail of command agents and on the host's handling of what they leave: real bwrap, real files."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from rich.text import Text
+from test_agents import context
+
+from arctl import display, untrusted
+from arctl.agents import AgentError
+from arctl.agents.command import CommandAgent
+from arctl.ledger import Row, Status
+
+SECRET = "label-0-1-1-0-secret"
+
+
+def steal(path: str) -> str:
+    """An agent command that puts what it read at path (or "refused") into the HYPOTHESIS line of train.py."""
+    return (f"f=$(cat '{path}' 2>/dev/null || echo refused); "
+            "sed -i \"s/^HYPOTHESIS = .*/HYPOTHESIS = 'found $f'/\" train.py")
+
+
+def test_a_symlinked_allowlisted_path_does_not_show_the_workspace_behind_it(tmp_path):
+    """`--agent-path ~/work` where ~/work is a link to the disk holding the workspace: the jail covered the
+    workspace at its real path only, and the agent read the ledger through the link."""
+    real = tmp_path / "disk"
+    workspace = real / "research"
+    (workspace / "runs" / "r1").mkdir(parents=True)
+    (workspace / "runs" / "r1" / "ledger.jsonl").write_text(SECRET)
+    link = tmp_path / "work"
+    link.symlink_to(real)
+    agent = CommandAgent(steal(f"{link}/research/runs/r1/ledger.jsonl"), timeout=30, paths=(str(link),),
+                         hidden=(workspace,))
+    assert agent.propose(context()).hypothesis == "found refused"
+    unjailed = CommandAgent(steal(f"{link}/research/runs/r1/ledger.jsonl"), timeout=30, jailed=False)
+    assert unjailed.propose(context()).hypothesis == f"found {SECRET}"  # the file is there to be read
+
+
+def test_a_data_file_named_through_a_link_is_hidden_where_it_really_is(tmp_path):
+    """The data file was hidden by covering the directory of the link, not of the file it points to."""
+    shared = tmp_path / "shared"
+    (shared / "datasets").mkdir(parents=True)
+    (shared / "datasets" / "heart.csv").write_text(SECRET)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "heart.csv").symlink_to(shared / "datasets" / "heart.csv")
+    agent = CommandAgent(steal(f"{shared}/datasets/heart.csv"), timeout=30, paths=(str(shared),),
+                         hidden=(mine / "heart.csv",))
+    assert agent.propose(context()).hypothesis == "found refused"
+
+
+def test_a_file_name_that_is_not_utf8_does_not_crash_the_run_output(tmp_path):
+    """A file named b'bad\\xffname' in the scratch directory reached `arctl run`'s line as a lone surrogate,
+    and a strict UTF-8 stdout (LANG=en_US.UTF-8) raised UnicodeEncodeError: the run stopped."""
+    cmd = ("printf x > \"$(printf 'bad\\377name')\"; "
+           "sed -i 's/max_iter=1000)/C=0.5, max_iter=1000)/' train.py")
+    proposal = CommandAgent(cmd, timeout=30).propose(context())
+    assert "bad" in proposal.notes
+    row = Row(iter=1, status=Status.DISCARDED, hypothesis=proposal.hypothesis, notes=proposal.notes, val=0.8)
+    untrusted.cap_row(row)
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
+    Console(file=stdout, highlight=False, soft_wrap=True).print(Text(display.status_line(row, "val_auc")))
+    stdout.flush()
+    assert b"badname" in stdout.buffer.getvalue()
+    assert untrusted.clean("a\udcffb\ud800") == "ab"
+
+
+def test_a_scratch_tree_thousands_of_directories_deep_is_an_agent_error_or_ignored():
+    """1200 nested directories made the snapshot raise RecursionError (not AgentError: the run stopped) and
+    left the scratch directory on the host's disk."""
+    before = set(Path("/tmp").glob("arctl-agent-*"))
+    cmd = ("sed -i 's/max_iter=1000)/C=0.5, max_iter=1000)/' train.py; "
+           "i=0; while [ $i -lt 1200 ]; do mkdir d && cd d || exit 3; i=$((i+1)); done; echo x > deep.txt")
+    try:
+        proposal = CommandAgent(cmd, timeout=120).propose(context())
+        assert "deep.txt" in proposal.notes
+    except AgentError:
+        pass
+    assert set(Path("/tmp").glob("arctl-agent-*")) <= before
+
+
+def test_a_tree_deeper_than_path_max_is_an_agent_error_and_is_removed():
+    before = set(Path("/tmp").glob("arctl-agent-*"))
+    cmd = ("sed -i 's/max_iter=1000)/C=0.5, max_iter=1000)/' train.py; python3 -c \"import os\n"
+           "for _ in range(40): os.mkdir('d' * 200); os.chdir('d' * 200)\nopen('deep.txt', 'w').write('x')\"")
+    with pytest.raises(AgentError, match="cannot read"):
+        CommandAgent(cmd, timeout=120).propose(context())
+    assert set(Path("/tmp").glob("arctl-agent-*")) <= before
