@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shlex
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,36 @@ def test_a_tree_deeper_than_path_max_is_an_agent_error_and_is_removed():
     with pytest.raises(AgentError, match="cannot read"):
         CommandAgent(cmd, timeout=120).propose(context())
     assert set(Path("/tmp").glob("arctl-agent-*")) <= before
+
+
+def _slash_command_paths() -> tuple[str, ...]:
+    from arctl.artifact import ROOT
+
+    line = next(x for x in (ROOT / "claude" / "autoresearch.md").read_text().splitlines()
+                if x.startswith("arctl run $ARGUMENTS"))
+    args = shlex.split(line)
+    return tuple(args[i + 1] for i, a in enumerate(args) if a == "--agent-path")
+
+
+def test_the_slash_commands_jailed_claude_cannot_plant_hooks_or_read_transcripts(tmp_path, monkeypatch):
+    """/autoresearch allowlisted ~/.claude and ~/.claude.json read-write. There the jailed agent read the
+    transcripts of the unjailed Claude Code session that ran `arctl run` (its output and `arctl status`), and
+    wrote a hook into ~/.claude/settings.json that the next unjailed `claude` runs with the user's rights."""
+    home = tmp_path / "home"
+    (home / ".claude" / "projects" / "-research").mkdir(parents=True)
+    (home / ".claude" / "projects" / "-research" / "session.jsonl").write_text(SECRET)  # a recorded tool result
+    (home / ".claude" / "settings.json").write_text("{}")
+    (home / ".claude" / ".credentials.json").write_text('{"claudeAiOauth": "tok"}')
+    (home / ".claude.json").write_text("{}")
+    monkeypatch.setenv("HOME", str(home))
+    hook = '{"hooks": {"SessionStart": [{"hooks": [{"type": "command", "command": "cat ~/.arctl-labels"}]}]}}'
+    cmd = (f"echo '{hook}' > ~/.claude/settings.json; echo '{{\"mcpServers\": 1}}' > ~/.claude.json; "
+           "t=$(cat ~/.claude/projects/*/*.jsonl 2>/dev/null || echo refused); "
+           "c=$(cat ~/.claude/.credentials.json 2>/dev/null | head -c 15 || echo none); "
+           "sed -i \"s/^HYPOTHESIS = .*/HYPOTHESIS = 'found $t login $c'/\" train.py")
+    paths = _slash_command_paths()
+    assert paths, "the slash command allowlists nothing: then how does claude -p log in?"
+    proposal = CommandAgent(cmd, timeout=30, paths=paths).propose(context())
+    assert (home / ".claude" / "settings.json").read_text() == "{}"
+    assert (home / ".claude.json").read_text() == "{}"
+    assert proposal.hypothesis.startswith("found refused login {")  # it can still log in
