@@ -152,3 +152,36 @@ def test_arctl_run_prints_no_label_a_failed_job_wrote(tmp_path, heart_task, imag
         assert s[:24] not in shown.stdout + shown.stderr, line
     assert f"code {rows[1]['jobs']['fold0']['exit_code']}" not in line
     assert "smoke job" in line
+
+
+@pytest.mark.docker
+@pytest.mark.xfail(strict=True, reason="open: the smoke job runs after the real jobs, so its clock carries how long "
+                   "they took, which the candidate chose from the labels (docs/threat-model.md, 'Still open')")
+def test_the_smoke_jobs_stderr_carries_no_clock_of_the_real_jobs(tmp_path, heart_task, image, engine):
+    """A jailed agent writes its clock into train.py; the smoke job prints the time since then, which the real fold0
+    job made 100 s longer because one of its training labels is 1. (The agent's only writable path is where this
+    test reads history.md; it could use none.)"""
+    import re
+
+    import pandas as pd
+
+    from conftest import CANDIDATES, HEART_DATA, candidate
+    from test_cli import arctl
+
+    ws = tmp_path / "research"
+    arctl("init", str(ws), cwd=tmp_path)
+    arctl("prepare", "--data", str(HEART_DATA), "--no-check", cwd=ws)
+    y = pd.read_csv(heart_task.job_dir("fold0") / "train.csv")["__target__"].astype(int)
+    clock = tmp_path / "clock.py"
+    clock.write_bytes(candidate("smoke_clock.py", K=None).replace(b"K = None", f"K = {int(y.to_numpy().argmax())}".encode()))
+    assert CANDIDATES.joinpath("smoke_clock.py").exists() and int(y.max()) == 1
+    capture = tmp_path / "seen"
+    capture.mkdir()
+    agent = (f"if grep -q CLOCK history.md; then cp history.md {capture}/; "
+             "sed -i 's/max_iter=1000)/C=0.3, max_iter=1000)/' train.py; "
+             f"else cp {clock} train.py; sed -i \"s/^T0 = None/T0 = $(date +%s.%N)/\" train.py; fi")
+    arctl("run", "demo", "--agent-command", agent, "--agent-path", str(clock), "--agent-path", f"{capture}:rw",
+          "--max-iters", "3", cwd=ws)
+    seen = float(re.search(r"CLOCK ([0-9.]+)", (capture / "history.md").read_text()).group(1))
+    print(f"the agent read: the smoke job ran {seen} s after it wrote train.py")
+    assert seen < 100  # only fold0's sleep on a label of 1 makes it longer
