@@ -185,3 +185,27 @@ def test_the_smoke_jobs_stderr_carries_no_clock_of_the_real_jobs(tmp_path, heart
     seen = float(re.search(r"CLOCK ([0-9.]+)", (capture / "history.md").read_text()).group(1))
     print(f"the agent read: the smoke job ran {seen} s after it wrote train.py")
     assert seen < 100  # only fold0's sleep on a label of 1 makes it longer
+
+
+@pytest.mark.docker
+def test_a_hostile_hypothesis_reaches_git_clean_and_capped(tmp_path, heart_task, image, engine):
+    """The hypothesis went into the commit message before it was cleaned: escapes (a terminal title, clear screen)
+    and up to 64 KB of text on the run branch, printed raw by `git --no-pager log` or a CI log."""
+    import subprocess
+
+    from conftest import HEART_DATA
+    from test_cli import arctl
+
+    ws = tmp_path / "research"
+    arctl("init", str(ws), cwd=tmp_path)
+    arctl("prepare", "--data", str(HEART_DATA), "--no-check", cwd=ws)
+    script = tmp_path / "agent.py"
+    script.write_text("import re\ntext = open('train.py').read().replace('max_iter=1000)', 'C=0.3, max_iter=1000)')\n"
+                      "hyp = repr('\\x1b]0;owned\\x07\\x1b[2Jcleared ' + 'x' * 20000)\n"
+                      "open('train.py', 'w').write(re.sub('^HYPOTHESIS = .*$', lambda m: 'HYPOTHESIS = ' + hyp, text, "
+                      "flags=re.M))\n")
+    agent = f"python3 {script}"
+    arctl("run", "demo", "--agent-command", agent, "--agent-path", str(script), "--max-iters", "2", cwd=ws)
+    log = subprocess.run(["git", "log", "--all", "--format=%B"], cwd=ws, capture_output=True, check=True).stdout
+    assert b"cleared" in log  # the hypothesis did reach git
+    assert b"\x1b" not in log and b"\x07" not in log and len(log) < 5000
