@@ -209,3 +209,31 @@ def test_a_hostile_hypothesis_reaches_git_clean_and_capped(tmp_path, heart_task,
     log = subprocess.run(["git", "log", "--all", "--format=%B"], cwd=ws, capture_output=True, check=True).stdout
     assert b"cleared" in log  # the hypothesis did reach git
     assert b"\x1b" not in log and b"\x07" not in log and len(log) < 5000
+
+
+def test_the_smoke_jobs_labels_depend_on_no_label_of_fold0(tmp_path, heart_task, monkeypatch):
+    """The smoke job held fold 0's training labels in a random order: their multiset (the count of each class; every
+    target value of a regression) reached the agent through anything the candidate printed there. Flipping fold 0's
+    labels, with the same randomness, must not change the smoke job's labels."""
+    import dataclasses
+    import secrets
+    import shutil
+
+    import pandas as pd
+
+    from arctl import smoke
+    from arctl.prepare import TARGET
+
+    monkeypatch.setattr(secrets, "randbits", lambda k: 12345)
+    seen = []
+    for flip in (False, True):
+        root = tmp_path / f"task{flip}"
+        shutil.copytree(heart_task.root / "jobs", root / "jobs")
+        if flip:
+            train = pd.read_csv(root / "jobs" / "fold0" / "train.csv")
+            train[TARGET] = 1 - train[TARGET]
+            train.to_csv(root / "jobs" / "fold0" / "train.csv", index=False)
+        task = dataclasses.replace(heart_task, root=root)
+        seen.append(pd.read_csv(smoke.job_dir(task) / "train.csv")[TARGET].tolist())
+    assert seen[0] == seen[1]
+    assert sorted(set(seen[0])) == [0, 1]
