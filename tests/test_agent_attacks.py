@@ -22,8 +22,8 @@ SECRET = "label-0-1-1-0-secret"
 
 def steal(path: str) -> str:
     """An agent command that puts what it read at path (or "refused") into the HYPOTHESIS line of train.py."""
-    return (f"f=$(cat '{path}' 2>/dev/null || echo refused); "
-            "sed -i \"s/^HYPOTHESIS = .*/HYPOTHESIS = 'found $f'/\" train.py")
+    return (f"if f=$(head -c 30 '{path}' 2>/dev/null); then f=$(printf %s \"$f\" | tr -dc 'a-zA-Z0-9.,-'); "
+            "else f=refused; fi; sed -i \"s/^HYPOTHESIS = .*/HYPOTHESIS = 'found $f'/\" train.py")
 
 
 def test_a_symlinked_allowlisted_path_does_not_show_the_workspace_behind_it(tmp_path):
@@ -237,3 +237,24 @@ def test_the_smoke_jobs_labels_depend_on_no_label_of_fold0(tmp_path, heart_task,
         seen.append(pd.read_csv(smoke.job_dir(task) / "train.csv")[TARGET].tolist())
     assert seen[0] == seen[1]
     assert sorted(set(seen[0])) == [0, 1]
+
+
+def test_a_data_file_prepared_by_a_relative_path_is_hidden_from_any_directory(tmp_path, monkeypatch):
+    """`arctl prepare --data ../datasets/heart.csv` recorded the path as given; `arctl run` from a subdirectory of the
+    workspace then hid ws/datasets, not the file, and an agent allowed ~/datasets (say) read the data."""
+    import shutil
+
+    from arctl import clitools, prepare, tasks
+
+    from conftest import HEART_DATA
+
+    monkeypatch.setenv("ARCTL_HOME", str(tmp_path / "home"))  # a fresh store: this preparation is not a cache hit
+    (tmp_path / "datasets").mkdir()
+    shutil.copy(HEART_DATA, tmp_path / "datasets" / "heart.csv")
+    (tmp_path / "ws" / "notebooks").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "ws")
+    task = prepare.prepare(tasks.HEART, Path("../datasets/heart.csv"))
+    monkeypatch.chdir(tmp_path / "ws" / "notebooks")  # arctl finds the workspace from any subdirectory
+    agent = CommandAgent(steal(f"{tmp_path}/datasets/heart.csv"), timeout=30, paths=(str(tmp_path / "datasets"),),
+                         hidden=clitools.data_paths(task))
+    assert agent.propose(context()).hypothesis == "found refused"
