@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import shlex
 from pathlib import Path
 
@@ -125,33 +124,6 @@ def test_the_slash_commands_jailed_claude_cannot_plant_hooks_or_read_transcripts
     assert (home / ".claude" / "settings.json").read_text() == "{}"
     assert (home / ".claude.json").read_text() == "{}"
     assert proposal.hypothesis.startswith("found refused login {")  # it can still log in
-
-
-@pytest.mark.docker
-def test_arctl_run_prints_no_label_a_failed_job_wrote(tmp_path, heart_task, image, engine):
-    """`arctl run` printed a failed job's reason (exit code) and last stderr line; /autoresearch runs it inside an
-    unjailed Claude Code session, whose transcript is an agent's view (and was the jailed agents' via ~/.claude)."""
-    from test_feedback import _label_strings
-
-    from conftest import HEART_DATA, candidate
-    from test_cli import arctl
-
-    ws = tmp_path / "research"
-    arctl("init", str(ws), cwd=tmp_path)
-    arctl("prepare", "--data", str(HEART_DATA), "--no-check", cwd=ws)
-    leaker = tmp_path / "leaker.py"
-    leaker.write_bytes(candidate("label_leaker.py"))
-    shown = arctl("run", "demo", "--agent-command", f"cp {leaker} train.py", "--agent-path", str(leaker),
-                  "--max-iters", "2", cwd=ws)
-    rows = [json.loads(x) for x in (ws / "runs" / "demo" / "ledger.jsonl").read_text().splitlines()]
-    assert rows[1]["status"] == "CRASHED"
-    labels = _label_strings(heart_task)
-    assert any(s in rows[1]["stderr_tail"] for s in labels)  # the candidate did write them
-    line = next(x for x in shown.stdout.splitlines() if x.startswith("iter 1 "))
-    for s in labels:
-        assert s[:24] not in shown.stdout + shown.stderr, line
-    assert f"code {rows[1]['jobs']['fold0']['exit_code']}" not in line
-    assert "smoke job" in line
 
 
 @pytest.mark.docker

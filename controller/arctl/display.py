@@ -13,9 +13,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from arctl import feedback
 from arctl.ledger import Row, Status
 from arctl.untrusted import clean, one_line
+
+
+def last_error_line(stderr_tail: str) -> str:
+    """The line of a traceback that names the error, e.g. "ValueError: could not convert ..."."""
+    lines = [line.strip() for line in clean(stderr_tail, 1 << 16).splitlines() if line.strip()]
+    for line in reversed(lines):
+        if not line.startswith(("harness:", "File ", "^", "~")):
+            return line
+    return lines[-1] if lines else ""
 
 
 def terminal_width(default: int = 160) -> int:
@@ -31,9 +39,10 @@ def status_line(row: Row, metric_label: str, width: int | None = None) -> str:
     val = f"{metric_label}={row.val:.4f}" if row.val is not None else f"{metric_label}=  -   "
     delta = f" (Δ {row.delta:+.4f} ± {row.spread:.4f})" if row.delta is not None else ""
     line = f"iter {row.iter} | {val}{delta} | {row.status:<10}| {_MARKS.get(row.status, '!')} {one_line(row.hypothesis)}"
-    why = feedback.why(row) if not row.status.scored else ""
-    if why:  # never a real job's reason or stderr: /autoresearch puts this output before an agent
-        line += f"  [{why}]"
+    if not row.status.scored and row.reason:
+        line += f"  [{one_line(row.reason)}"
+        error = last_error_line(row.stderr_tail)
+        line += f": {one_line(error)}]" if error else "]"
     if row.notes.startswith("ignored"):
         line += f"  ({one_line(row.notes)})"
     width = width or terminal_width()
