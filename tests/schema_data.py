@@ -1,0 +1,43 @@
+"""Small datasets with every column kind arctl accepts: numbers with gaps, coded categories, a text column with
+missing and rare levels, a near-unique text column, a boolean; one per task type."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from arctl import tasks
+
+COLOURS = ["red", "green", "blue", "amber", "violet"]
+
+
+def frame(task_type: str, rows: int = 240, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=rows), rng.normal(size=rows)
+    colour = rng.choice(COLOURS, size=rows, p=[0.35, 0.3, 0.2, 0.13, 0.02])
+    signal = x1 + 0.8 * x2 * (colour == "red") + rng.normal(scale=0.7, size=rows)
+    data = pd.DataFrame({
+        "x1": x1, "x2": x2, "x3": rng.normal(size=rows), "level": rng.integers(0, 4, rows),
+        "colour": colour, "note": [f"note {i}" for i in rng.integers(0, rows, rows)], "flag": rng.random(rows) > 0.5,
+    })
+    data.loc[rng.random(rows) < 0.15, "x1"] = np.nan
+    data.loc[rng.random(rows) < 0.1, "colour"] = None
+    data.loc[rng.random(rows) < 0.05, "note"] = None
+    if task_type == "binary":
+        data["y"] = np.where(signal > 0, "yes", "no")
+    elif task_type == "multiclass":
+        data["y"] = np.digitize(signal, np.quantile(signal, [1 / 3, 2 / 3]))
+    else:
+        data["y"] = signal * 10 + 50
+    return data
+
+
+def spec(task_type: str, directory: Path, rows: int = 240, folds: int = 2) -> tasks.TaskSpec:
+    """A TaskSpec over a CSV written to directory."""
+    path = directory / f"mixed-{task_type}.csv"
+    frame(task_type, rows).to_csv(path, index=False)
+    metric = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}[task_type]
+    return tasks.TaskSpec(name=f"mixed-{task_type}", url=str(path), sha256=None, target="y", task_type=task_type,
+                          metric=metric, positive_class="yes" if task_type == "binary" else None, folds=folds)
