@@ -13,7 +13,8 @@ from arctl import tasks
 COLOURS = ["red", "green", "blue", "amber", "violet"]
 
 
-def frame(task_type: str, rows: int = 240, seed: int = 0) -> pd.DataFrame:
+def frame(task_type: str, rows: int = 240, seed: int = 0, text: bool = True) -> pd.DataFrame:
+    """text=False leaves booleans as the only non-numeric column (an imputer refuses them)."""
     rng = np.random.default_rng(seed)
     x1, x2 = rng.normal(size=rows), rng.normal(size=rows)
     colour = rng.choice(COLOURS, size=rows, p=[0.35, 0.3, 0.2, 0.13, 0.02])
@@ -25,6 +26,8 @@ def frame(task_type: str, rows: int = 240, seed: int = 0) -> pd.DataFrame:
     data.loc[rng.random(rows) < 0.15, "x1"] = np.nan
     data.loc[rng.random(rows) < 0.1, "colour"] = None
     data.loc[rng.random(rows) < 0.05, "note"] = None
+    if not text:
+        data = data.drop(columns=["colour", "note"])
     if task_type == "binary":
         data["y"] = np.where(signal > 0, "yes", "no")
     elif task_type == "multiclass":
@@ -34,10 +37,11 @@ def frame(task_type: str, rows: int = 240, seed: int = 0) -> pd.DataFrame:
     return data
 
 
-def spec(task_type: str, directory: Path, rows: int = 240, folds: int = 2) -> tasks.TaskSpec:
+def spec(task_type: str, directory: Path, rows: int = 240, folds: int = 2, text: bool = True) -> tasks.TaskSpec:
     """A TaskSpec over a CSV written to directory."""
-    path = directory / f"mixed-{task_type}.csv"
-    frame(task_type, rows).to_csv(path, index=False)
+    name = f"mixed-{task_type}" + ("" if text else "-no-text")
+    path = directory / f"{name}.csv"
+    frame(task_type, rows, text=text).to_csv(path, index=False)
     metric = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}[task_type]
-    return tasks.TaskSpec(name=f"mixed-{task_type}", url=str(path), sha256=None, target="y", task_type=task_type,
+    return tasks.TaskSpec(name=name, url=str(path), sha256=None, target="y", task_type=task_type,
                           metric=metric, positive_class="yes" if task_type == "binary" else None, folds=folds)

@@ -25,10 +25,9 @@ class OneHotLowCardinality(TransformerMixin, BaseEstimator):
         nums = [c for c in X.columns if c not in cats]
         self.columns_ = ColumnTransformer([
             ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), nums),
-            # Rare levels are pooled, so a free-text column cannot blow up the width.
-            ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                                  OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5,
-                                                max_categories=30, sparse_output=False)), cats),
+            # Missing is a level of its own; rare levels are pooled, so free text cannot blow up the width.
+            ("cat", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5, max_categories=30,
+                                  sparse_output=False), cats),
         ]).fit(X)
         return self
 

@@ -14,9 +14,8 @@ HYPOTHESIS = "soft-voting ensemble of logistic regression, random forest and Lig
 def columns():
     """Numeric columns: median-imputed and standardised; text and other columns: one-hot, rare levels pooled."""
     numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
-    text = make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
-                         OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5, max_categories=30,
-                                       sparse_output=False))
+    # Missing text is a level of its own; rare levels are pooled, so free text cannot blow up the width.
+    text = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5, max_categories=30, sparse_output=False)
     return make_column_transformer((numeric, make_column_selector(dtype_include="number")),
                                    (text, make_column_selector(dtype_exclude="number")))
 
