@@ -234,7 +234,7 @@ def main():
         raise SystemExit(f"the sandbox image {image} is missing: run `bash .ci/setup` first")
     specs = datasets(home)
     names = args.datasets.split(",") if args.datasets else (["text", "heart", "diabetes"] if args.quick else list(specs))
-    seeds, iters = ([42], args.iters or 6) if args.quick else ([42, 7, 2026], args.iters or 16)
+    seeds, iters = ([42], args.iters or 8) if args.quick else ([42, 7, 2026], args.iters or 16)
     results = []
     for name in names:
         for seed in seeds:
