@@ -112,4 +112,5 @@ class ComposeAgent:
         source = recipes.render(step.recipe, self.task_type, hypothesis, why)
         attempt = {"key": step.key, "kind": step.kind, "base": base, "move": list(step.move), "recipe": step.recipe}
         self.proposed[context.iteration] = attempt
-        return Proposal(hypothesis=hypothesis, train_py=source, notes=NOTE + json.dumps(attempt, sort_keys=True, separators=(",", ":")))
+        note = NOTE + json.dumps(attempt, sort_keys=True, separators=(",", ":"))
+        return Proposal(hypothesis=hypothesis, train_py=source, notes=note)
