@@ -15,7 +15,7 @@ from arctl.errors import ArctlError
 from arctl.sandbox.policy import Limits, MiB
 
 FILE = "arctl.toml"
-AGENT_KINDS = ("auto", "claude", "command", "catalog")
+AGENT_KINDS = ("auto", "claude", "command", "compose", "catalog")
 RULES = ("noise", "strict")
 _LIMITS = Limits()  # the sandbox's own defaults are the budget's defaults
 
@@ -76,7 +76,7 @@ _COMMENTS = {
     ("budget", "deadline"): "wall-clock seconds for all folds of one candidate",
     ("budget", "memory_mib"): "per fold container",
     ("budget", "cpus_per_job"): "per fold container",
-    ("agent", "kind"): "auto (claude when ANTHROPIC_API_KEY is set, else catalog) | claude | command | catalog",
+    ("agent", "kind"): "auto (claude when ANTHROPIC_API_KEY is set, else compose) | claude | command | compose | catalog",
     ("agent", "command"): "for kind = \"command\": e.g. \"claude -p 'Follow program.md; edit train.py'\"",
     ("agent", "timeout"): "seconds an agent may take for one proposal",
     ("agent", "history"): "recent attempts shown to the agent",
