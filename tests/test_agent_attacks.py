@@ -230,3 +230,21 @@ def test_a_data_file_prepared_by_a_relative_path_is_hidden_from_any_directory(tm
     agent = CommandAgent(steal(f"{tmp_path}/datasets/heart.csv"), timeout=30, paths=(str(tmp_path / "datasets"),),
                          hidden=clitools.data_paths(task))
     assert agent.propose(context()).hypothesis == "found refused"
+
+
+def test_an_agent_printing_more_than_memory_does_not_grow_the_host(tmp_path):
+    """All of the agent's output was collected before its last 2000 characters were kept: 600 MB printed made
+    the host process peak at 2 GB (an agent has 900 s to print 100 GB)."""
+    import subprocess
+    import sys
+
+    tests = Path(__file__).resolve().parent
+    probe = (f"import resource, sys; sys.path.insert(0, {str(tests)!r})\n"
+             "from test_agents import context\nfrom arctl.agents.command import CommandAgent\n"
+             "p = CommandAgent(\"head -c 600M /dev/zero | tr '\\\\\\\\0' x; "
+             "sed -i 's/max_iter=1000)/C=0.5, max_iter=1000)/' train.py\", timeout=120).propose(context())\n"
+             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, p.hypothesis)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=True).stdout
+    peak_mib = int(out.split()[0])
+    print(f"peak RSS {peak_mib} MiB after the agent printed 600 MB")
+    assert peak_mib < 500

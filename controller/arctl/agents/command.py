@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from arctl import checks, feedback
@@ -50,13 +51,16 @@ class CommandAgent:
                 argv, env = ["/bin/sh", "-c", self.command], None
             proc = subprocess.Popen(argv, cwd=root, stdin=subprocess.DEVNULL, env=env,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+            output = _Tail(proc.stdout)
             try:
-                output, _ = proc.communicate(timeout=self.timeout)
+                proc.wait(timeout=self.timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)  # the whole group: agents spawn helpers
-                proc.communicate()
+                proc.wait()
                 raise AgentError(f"the agent command did not finish within {self.timeout:g} s and was killed") from None
-            tail = output.decode(errors="replace")[-OUTPUT_TAIL:]
+            finally:
+                output.join(timeout=10)  # unjailed, a helper it left may hold the pipe open
+            tail = output.text()[-OUTPUT_TAIL:]
             if proc.returncode != 0:
                 raise AgentError(f"the agent command exited with code {proc.returncode}: {tail.strip()[-500:]}")
             after = _snapshot(root)
@@ -73,6 +77,26 @@ class CommandAgent:
             raise AgentError("the agent command left train.py unchanged")
         notes = f"ignored changes to {', '.join(others[:20])}" if others else ""
         return Proposal(hypothesis=checks.hypothesis(source.encode()), train_py=source, notes=notes)
+
+
+class _Tail(threading.Thread):
+    """Reads a pipe to its end, keeping only the last bytes: an agent may print more than the host's memory."""
+
+    KEEP = 4 * OUTPUT_TAIL
+
+    def __init__(self, pipe):
+        super().__init__(daemon=True)
+        self.pipe, self.kept = pipe, bytearray()
+        self.start()
+
+    def run(self) -> None:
+        with self.pipe:
+            while chunk := self.pipe.read1(1 << 16):
+                self.kept += chunk
+                del self.kept[: -self.KEEP]
+
+    def text(self) -> str:
+        return self.kept.decode(errors="replace")
 
 
 def _snapshot(root: Path) -> dict[str, str]:
