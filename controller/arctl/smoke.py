@@ -62,7 +62,8 @@ def synthetic_labels(task: PreparedTask, n: int) -> np.ndarray:
         return np.clip(rng.normal(y.mean(), std, n), y.min(), y.max())
     classes, counts = np.unique(y.to_numpy(), return_counts=True)
     out = rng.choice(classes, size=n, p=counts / counts.sum())
-    out[rng.permutation(n)[: len(classes)]] = classes  # every class at least once, as in a real fold
+    k = min(n, len(classes))
+    out[rng.permutation(n)[:k]] = classes[:k]  # every class at least once, as in a real fold
     return out
 
 
