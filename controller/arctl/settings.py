@@ -15,7 +15,7 @@ from arctl.errors import ArctlError
 from arctl.sandbox.policy import Limits, MiB
 
 FILE = "arctl.toml"
-AGENT_KINDS = ("auto", "claude", "command", "catalog")
+AGENT_KINDS = ("auto", "claude", "command", "compose", "catalog")
 RULES = ("noise", "strict")
 _LIMITS = Limits()  # the sandbox's own defaults are the budget's defaults
 
@@ -34,6 +34,8 @@ class Agent:
     command: str = ""
     timeout: float = 900.0  # seconds an agent may take for one proposal
     history: int = 12  # recent attempts shown to the agent
+    env: tuple[str, ...] = ("ANTHROPIC_API_KEY",)  # the only host variables a command agent gets
+    paths: tuple[str, ...] = ()  # host paths a jailed command agent may read ("PATH") or write ("PATH:rw")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,10 +89,12 @@ _COMMENTS = {
     ("budget", "deadline"): "wall-clock seconds for all folds of one candidate",
     ("budget", "memory_mib"): "per fold container",
     ("budget", "cpus_per_job"): "per fold container",
-    ("agent", "kind"): "auto (claude when ANTHROPIC_API_KEY is set, else catalog) | claude | command | catalog",
+    ("agent", "kind"): "auto (claude when ANTHROPIC_API_KEY is set, else compose) | claude | command | compose | catalog",
     ("agent", "command"): "for kind = \"command\": e.g. \"claude -p 'Follow program.md; edit train.py'\"",
     ("agent", "timeout"): "seconds an agent may take for one proposal",
     ("agent", "history"): "recent attempts shown to the agent",
+    ("agent", "env"): "host variables passed to a command agent; nothing else of your environment is",
+    ("agent", "paths"): "what a jailed command agent may see of your files: \"~/.claude/.credentials.json:rw\", \"/opt/tool\"",
     ("accept", "rule"): "noise: the paired per-fold gain must clear z standard errors; strict: any gain",
     ("accept", "tripwire"): "a validation roc_auc this high stops the run: on real data it means a leak",
     ("sandbox", "runtime"): "OCI runtime for jobs: \"\" = engine default; \"runsc\" (gVisor) or \"kata-runtime\" if installed",
@@ -159,6 +163,10 @@ def _table(path: Path, name: str, cls, values):
     out = {}
     for key, value in values.items():
         kind = type(fields[key].default)
+        if kind is tuple:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ArctlError(f"{path}: {name}.{key} must be a list of strings, not {value!r}")
+            value = tuple(value)
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or isinstance(value, bool) != (kind is bool):

@@ -42,7 +42,9 @@ def remove_leftovers(engine: docker.DockerClient) -> int:
     """
     removed = 0
     host = socket.gethostname()
-    for c in engine.containers.list(all=True, filters={"label": LABEL}):
+    # Another process's janitor may be removing the same leftovers: a container gone between the listing and
+    # its inspection, or already being removed, is not an error.
+    for c in engine.containers.list(all=True, filters={"label": LABEL}, ignore_removed=True):
         owner = c.labels.get(OWNER, "")
         name, _, pid = owner.rpartition(":")
         if name != host or not pid.isdigit() or _alive(int(pid)):
@@ -52,8 +54,8 @@ def remove_leftovers(engine: docker.DockerClient) -> int:
             removed += 1
         except docker.errors.NotFound:
             pass
-        except docker.errors.APIError as e:  # another janitor is removing it already (409)
-            if e.status_code != 409:
+        except docker.errors.APIError as e:
+            if e.status_code != 409:  # 409: its removal is already in progress
                 raise
     return removed
 
