@@ -19,7 +19,7 @@ from arctl.sandbox.policy import Limits
 from conftest import candidate
 
 pytestmark = pytest.mark.docker
-HONEST_AT_MOST = 0.92  # the candidate's own model scores about 0.88-0.90 on heart
+MARGIN = 0.02  # what noise may add to the honest score; the channel added 0.07-0.09
 DEFENDED = Limits(deadline=120)
 UNDEFENDED = dataclasses.replace(DEFENDED, cache_defence=False)
 
@@ -33,20 +33,22 @@ def mean_auc(task, engine, image, limits, **replace) -> float:
 
 
 def test_the_page_cache_carries_no_labels_between_folds(heart_task, engine, image):
+    # ROLE="write": folds 0/1 write but predict honestly, the others are honest: the candidate's honest score.
+    honest = mean_auc(heart_task, engine, image, DEFENDED, ROLE="write")
     before = mean_auc(heart_task, engine, image, UNDEFENDED)
     after = mean_auc(heart_task, engine, image, DEFENDED)
-    assert before > HONEST_AT_MOST + 0.02, "the channel no longer works on this machine: the test shows nothing"
-    assert after < HONEST_AT_MOST
+    assert before > honest + MARGIN, "the channel no longer works on this machine: the test shows nothing"
+    assert after < honest + MARGIN
 
 
 def test_a_later_candidate_reads_nothing_an_earlier_one_left(heart_task, engine, image):
     """Candidate 1 writes the bits and scores honestly; candidate 2 only reads them."""
-    mean_auc(heart_task, engine, image, UNDEFENDED, ROLE="write")
+    honest = mean_auc(heart_task, engine, image, UNDEFENDED, ROLE="write")
     before = mean_auc(heart_task, engine, image, UNDEFENDED, ROLE="read")
     mean_auc(heart_task, engine, image, DEFENDED, ROLE="write")
     after = mean_auc(heart_task, engine, image, DEFENDED, ROLE="read")
-    assert before > HONEST_AT_MOST + 0.02, "the channel no longer works on this machine: the test shows nothing"
-    assert after < HONEST_AT_MOST
+    assert before > honest + MARGIN, "the channel no longer works on this machine: the test shows nothing"
+    assert after < honest + MARGIN
 
 
 def test_the_profile_is_dockers_default_without_eviction_and_residency_calls():
