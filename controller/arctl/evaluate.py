@@ -15,6 +15,7 @@ from arctl import checks, paths, scoring
 from arctl.prepare import TEST_JOB, PreparedTask
 from arctl.sandbox import engine as docker_engine
 from arctl.sandbox import image as sandbox_image
+from arctl.sandbox import pool as sandbox_pool
 from arctl.sandbox import runner
 from arctl.sandbox.policy import Limits
 from arctl.sandbox.verdict import Verdict, worst
@@ -70,14 +71,15 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits,
     problems = checks.static_problems(source)
     if problems:
         if warm:
-            runner.discard(engine or docker_engine.client(), image, warm)
+            runner.discard(engine, image, warm)
         result.verdict, result.reason = Verdict.REJECTED, "; ".join(problems)
         return result
 
-    engine = engine or docker_engine.client()
-    docker_engine.remove_leftovers(engine)
-    result.image_id = engine.images.get(image).id
-    result.libraries = sandbox_image.versions(engine, result.image_id, paths.home() / "images")
+    engine = sandbox_pool.of(engine, limits.concurrency)  # one docker client, or the settings' pool of engines
+    for client in engine.clients():
+        docker_engine.remove_leftovers(client)
+    result.image_id = engine.primary.images.get(image).id
+    result.libraries = sandbox_image.versions(engine.primary, result.image_id, paths.home() / "images")
     result.data_sha256 = task.jobs_sha256()
     jobs = [runner.Job(j, task.job_dir(j)) for j in task.fold_jobs]
     if with_test:
@@ -108,7 +110,8 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits,
                 else:
                     result.fold_scores[name] = value
         result.jobs[name] = {"verdict": str(out.verdict), "seconds": round(out.seconds, 3), "exit_code": out.exit_code,
-                             "reason": out.reason, "phases": out.phases}
+                             "reason": out.reason, "phases": out.phases, "engine": out.engine,
+                             **({"attempts": out.attempts} if out.attempts else {})}
     folds = [outcomes[j] for j in task.fold_jobs]
     telling = next(o for o in folds if o.verdict is worst(o.verdict for o in folds))
     result.stderr_tail = telling.stderr_tail

@@ -1,4 +1,5 @@
-"""The Docker engine jobs run on: connecting to it, and the janitor that removes what dead runs left."""
+"""The Docker engine jobs run on: connecting to it, and the janitor that removes what dead runs left
+(containers and volumes, both labelled with the arctl process that made them)."""
 
 from __future__ import annotations
 
@@ -34,30 +35,45 @@ def owner_label() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _dead(labels: dict) -> bool:
+    name, _, pid = (labels or {}).get(OWNER, "").rpartition(":")
+    return not (name == socket.gethostname() and pid.isdigit() and _alive(int(pid)))
+
+
 def remove_leftovers(engine: docker.DockerClient) -> int:
-    """Remove job containers left by arctl processes of this host that no longer run."""
+    """Remove job containers and their volumes left by arctl processes of this host that no longer run."""
     removed = 0
-    host = socket.gethostname()
     for c in engine.containers.list(all=True, filters={"label": LABEL}):
-        owner = c.labels.get(OWNER, "")
-        name, _, pid = owner.rpartition(":")
-        if name == host and pid.isdigit() and _alive(int(pid)):
+        if not _dead(c.labels):
             continue
         try:
             c.remove(force=True)
             removed += 1
         except docker.errors.NotFound:
             pass
+    for v in engine.volumes.list(filters={"label": LABEL}):
+        if _dead(v.attrs.get("Labels")):
+            _remove_volume(v)
     return removed
 
 
-def remove_own(engine: docker.DockerClient) -> None:
-    """Kill and remove this process's job containers (abandoning a candidate)."""
-    for c in engine.containers.list(all=True, filters={"label": f"{OWNER}={owner_label()}"}):
-        try:
-            c.remove(force=True)
-        except docker.errors.NotFound:
-            pass
+def remove_own(engine) -> None:
+    """Kill and remove this process's job containers and volumes (abandoning a candidate), on every engine."""
+    for client in engine.clients() if hasattr(engine, "clients") else [engine]:
+        for c in client.containers.list(all=True, filters={"label": f"{OWNER}={owner_label()}"}):
+            try:
+                c.remove(force=True)
+            except docker.errors.NotFound:
+                pass
+        for v in client.volumes.list(filters={"label": f"{OWNER}={owner_label()}"}):
+            _remove_volume(v)
+
+
+def _remove_volume(volume) -> None:
+    try:
+        volume.remove(force=True)
+    except docker.errors.APIError:
+        pass  # gone, or still held by a container that is being removed
 
 
 def _alive(pid: int) -> bool:
