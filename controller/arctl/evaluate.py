@@ -78,8 +78,8 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits,
     engine = sandbox_pool.of(engine, limits.concurrency)  # one docker client, or the settings' pool of engines
     for client in engine.clients():
         docker_engine.remove_leftovers(client)
-    result.image_id = engine.primary.images.get(image).id
-    result.libraries = sandbox_image.versions(engine.primary, result.image_id, paths.home() / "images")
+    result.image_id = engine.first_live().images.get(image).id
+    result.libraries = sandbox_image.versions(engine.first_live(), result.image_id, paths.home() / "images")
     result.data_sha256 = task.jobs_sha256()
     jobs = [runner.Job(j, task.job_dir(j)) for j in task.fold_jobs]
     if with_test:

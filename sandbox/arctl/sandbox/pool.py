@@ -90,11 +90,27 @@ class Pool:
         self.engines = engines
         self._turn = 0
         self._lock = threading.Lock()
+        self.listeners: list = []  # called as listener(event, job name, info) on "handed" and "done"
+
+    def notify(self, event: str, job: str, **info) -> None:
+        """Tell listeners (live progress) about a job; a listener's failure never touches the job."""
+        for listener in list(self.listeners):
+            try:
+                listener(event, job, info)
+            except Exception:
+                pass
 
     @property
     def primary(self) -> docker.DockerClient:
         """The first engine's client: images are built here and pushed to the others."""
         return self.engines[0].client
+
+    def first_live(self) -> docker.DockerClient:
+        """The client of the first engine that answers (where the image id is read); EngineLost when none does."""
+        clients = self.clients()
+        if not clients:
+            self.spread(1)  # raises EngineLost with what to do
+        return clients[0]
 
     def live(self) -> list[Engine]:
         return [e for e in self.engines if e.alive]

@@ -13,7 +13,6 @@ import json
 import tarfile
 import threading
 import time
-from importlib import resources
 from pathlib import Path
 
 import docker
@@ -21,19 +20,15 @@ import docker.errors
 import requests.exceptions
 
 from arctl.sandbox import transfer
-from arctl.sandbox.engine import OWNER, owner_label
-from arctl.sandbox.policy import LABEL, OUT_HEADROOM, Limits, container_kwargs, outbox_options
+from arctl.sandbox.policy import OUT_HEADROOM, Limits
 from arctl.sandbox.pool import Engine, EngineLost, Pool
 from arctl.sandbox.pool import of as pool_of
+from arctl.sandbox.slots import HARNESS_DIR, INFRA, Slot, discard, start_slots, warm_up  # noqa: F401 (warm_up: callers)
 from arctl.sandbox.verdict import Verdict
 
-HARNESS_DIR = Path(str(resources.files("arctl.harness")))  # put into each container's /in/harness
-COMMAND = ["python3", "-s", "-B", f"{transfer.INBOX}/harness/run_job.py"]
-KEEPER_COMMAND = ["sleep", "infinity"]
 TAIL_LINES = 50
 TAIL_BYTES = 8192
 POLL = 1.0  # longest single wait on the engine; the deadline is checked between waits
-INFRA = (docker.errors.DockerException, requests.exceptions.RequestException, EngineLost)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,120 +52,6 @@ class JobResult:
     phases: dict[str, float] = dataclasses.field(default_factory=dict)
     engine: str = ""  # the engine that ran the job to its verdict
     attempts: list[dict] = dataclasses.field(default_factory=list)  # earlier tries lost with their engine (infra)
-
-
-class _Keeper:
-    """A container that holds a batch's /out volumes mounted, so a job's output can still be read
-    after its container exited (a tmpfs volume is emptied when no running container mounts it).
-    It runs no candidate code, under the same policy, and goes with the last slot of its batch."""
-
-    def __init__(self, client, image: str, limits: Limits, outboxes: list[str], labels: dict[str, str]):
-        self.client, self.outboxes, self.refs = client, outboxes, len(outboxes)
-        self.lock = threading.Lock()
-        mounts = {v: (f"/keep/{i}", "ro") for i, v in enumerate(outboxes)}
-        self.container = client.containers.create(image, KEEPER_COMMAND, entrypoint=[],
-                                                  **container_kwargs(limits, mounts, labels))
-        self.container.start()
-
-    def release(self) -> None:
-        with self.lock:
-            self.refs -= 1
-            if self.refs > 0:
-                return
-        _remove(self.container)
-        for v in self.outboxes:
-            _remove_volume(self.client, v)
-
-
-@dataclasses.dataclass
-class Slot:
-    """A started container waiting for its one job, with its inbox and its capped outbox."""
-
-    engine: Engine
-    container: object
-    inbox: str  # volume at /in
-    outbox: str  # tmpfs volume at /out
-    keeper: _Keeper
-    phases: dict[str, float]
-
-
-def start_slots(engine: Engine, image: str, limits: Limits, n: int) -> list[Slot]:
-    """Start n containers on one engine that warm up and wait for their job; raises on failure, leaving nothing."""
-    client = engine.client
-    labels = {OWNER: owner_label()}
-    vlabels = {LABEL: "1", **labels}
-    outboxes: list[str] = []
-    made: list[Slot] = []
-    keeper = None
-    try:
-        for _ in range(n):
-            outboxes.append(client.volumes.create(driver="local", driver_opts=outbox_options(limits), labels=vlabels).name)
-        keeper = _Keeper(client, image, limits, outboxes, labels)
-        harness = transfer.harness_archive(HARNESS_DIR)
-
-        def one(outbox: str) -> Slot:
-            phases = {"create": time.time()}
-            inbox = client.volumes.create(labels=vlabels).name
-            mounts = {inbox: (transfer.INBOX, "rw"), outbox: ("/out", "rw")}  # /in: root-owned read-only files
-            try:
-                container = client.containers.create(image, [*COMMAND, "--wait"],
-                                                     **container_kwargs(limits, mounts, labels))
-            except BaseException:
-                _remove_volume(client, inbox)
-                raise
-            slot = Slot(engine, container, inbox, outbox, keeper, phases)
-            made.append(slot)
-            container.put_archive(transfer.INBOX, harness)
-            container.start()
-            phases["started"] = time.time()
-            return slot
-
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, n)) as starters:
-            return list(starters.map(one, outboxes))
-    except BaseException:
-        for slot in made:
-            _remove(slot.container)
-            _remove_volume(client, slot.inbox)
-        if keeper is not None:
-            keeper.refs = 1
-            keeper.release()
-        else:
-            for v in outboxes:
-                _remove_volume(client, v)
-        raise
-
-
-def warm_up(engine, image: str, limits: Limits, n: int) -> concurrent.futures.Future:
-    """Start n waiting containers in the background (e.g. during the agent's turn), spread over the
-    pool's engines; a future of slots. `engine` is a Pool or one docker client."""
-    engines = pool_of(engine, limits.concurrency).spread(n)
-
-    def start_all() -> list[Slot]:
-        groups = {e.name: [x for x in engines if x is e] for e in engines}
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(groups))) as starters:
-            batches = list(starters.map(lambda g: _start_or_none(g[0], image, limits, len(g)), groups.values()))
-        return [s for b in batches for s in b]
-
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(start_all)
-    pool.shutdown(wait=False)
-    return future
-
-
-def _start_or_none(engine: Engine, image: str, limits: Limits, n: int) -> list[Slot]:
-    """Warm slots are an optimisation: an engine that cannot start them now simply gets cold jobs."""
-    try:
-        return start_slots(engine, image, limits, n)
-    except INFRA:
-        return []
-
-
-def discard(engine, image: str, slots: list[Slot]) -> None:
-    """Remove slots that were never handed a job (or whose job is over)."""
-    for slot in slots:
-        _remove(slot.container)
-        _remove_volume(slot.engine.client, slot.inbox)
-        slot.keeper.release()
 
 
 def run_jobs(engine, image: str, candidate_dir: Path, jobs: list[Job],
@@ -211,8 +92,9 @@ def run_job(pool: Pool, image: str, source: bytes, job: Job, limits: Limits, dea
         try:
             slot = _take(start, engine, image, limits)
             start = None
-            result = _run_on(slot, image, source, job, limits, deadline)
+            result = _run_on(slot, image, source, job, limits, deadline, pool)
             result.engine, result.attempts, result.seconds = engine.name, attempts, time.monotonic() - began
+            pool.notify("done", job.name, verdict=str(result.verdict), engine=engine.name)
             return result
         except INFRA as e:
             if not isinstance(e, EngineLost) and engine.answers():
@@ -242,7 +124,8 @@ def _take(start, engine: Engine, image: str, limits: Limits) -> Slot:
 _TAKE = threading.Lock()
 
 
-def _run_on(slot: Slot, image: str, source: bytes, job: Job, limits: Limits, deadline: float) -> JobResult:
+def _run_on(slot: Slot, image: str, source: bytes, job: Job, limits: Limits, deadline: float,
+            pool: Pool) -> JobResult:
     start = time.monotonic()
     engine, container, phases = slot.engine, slot.container, slot.phases
     if start >= deadline:
@@ -255,6 +138,7 @@ def _run_on(slot: Slot, image: str, source: bytes, job: Job, limits: Limits, dea
             with transfer.job_archive(source, job.job_dir) as archive:
                 container.put_archive(transfer.INBOX, archive)
             phases["handed"] = time.time()
+            pool.notify("handed", job.name, engine=engine.name)
         timed_out = _watch(engine, container, deadline)
         phases["exited"] = time.time()
         container.reload()
@@ -361,17 +245,3 @@ def _harness_phases(box: transfer.Outbox) -> dict[str, float]:
                 if k in ("start", "imported", "warm", "released", "loaded", "fitted")}
     except (KeyError, ValueError, TypeError, AttributeError):
         return {}
-
-
-def _remove(container) -> None:
-    try:
-        container.remove(force=True)
-    except INFRA:
-        pass  # gone already, or its engine is lost: that engine's janitor removes it (labelled with this process)
-
-
-def _remove_volume(client, name: str) -> None:
-    try:
-        client.api.remove_volume(name, force=True)
-    except INFRA:
-        pass  # as above
