@@ -156,3 +156,16 @@ def test_no_engine_left_is_an_error_not_a_verdict(engines, heart_task, image):
     dead = Pool([Engine(EngineSpec(url="unix:///tmp/arctl-no-such-engine.sock", name="gone"), 1)])
     with pytest.raises(EngineLost, match="run the command again"):
         evaluate.evaluate(candidate("slow_baseline.py", SLEEP=0.1), heart_task, image, Limits(deadline=60), engine=dead)
+
+
+def test_doctor_checks_every_engine(engines, image, tmp_path):
+    from arctl import doctor, settings
+
+    extra, _ = engines
+    (tmp_path / "arctl.toml").write_text("[[engines]]\nslots = 1\n" + "".join(
+        f'[[engines]]\nname = "{d.name}"\nurl = "{d.url}"\n' for d in extra)
+        + '[[engines]]\nname = "gone"\nurl = "unix:///tmp/arctl-no-such-engine.sock"\n')
+    found = doctor.engine_checks(settings.load(tmp_path), image)
+    assert [(c.what, c.ok) for c in found] == [("engine local", True), ("engine wt12-a", True),
+                                               ("engine wt12-b", True), ("engine gone", False)]
+    assert "does not answer" in found[-1].detail and "[[engines]]" in found[-1].fix

@@ -89,6 +89,7 @@ def run_job(pool: Pool, image: str, source: bytes, job: Job, limits: Limits, dea
     began = time.monotonic()
     engine = start.engine if isinstance(start, Slot) else start[1] if start else pool.spread(1)[0]
     while True:
+        tried = time.monotonic()
         try:
             slot = _take(start, engine, image, limits)
             start = None
@@ -104,6 +105,7 @@ def run_job(pool: Pool, image: str, source: bytes, job: Job, limits: Limits, dea
                              "reason": f"the engine stopped answering: {type(e).__name__}"})
             engine = pool.spread(1, avoid=frozenset(a["engine"] for a in attempts))[0]  # EngineLost when none is left
             start = None
+            deadline += time.monotonic() - tried  # the time lost with the engine is the job's to have again
 
 
 def _take(start, engine: Engine, image: str, limits: Limits) -> Slot:
