@@ -30,12 +30,15 @@ class _Keeper:
     after its container exited (a tmpfs volume is emptied when no running container mounts it).
     It runs no candidate code, under the same policy, and goes with the last slot of its batch."""
 
-    def __init__(self, client, image: str, limits: Limits, outboxes: list[str], labels: dict[str, str]):
+    def __init__(self, client, outboxes: list[str]):
         self.client, self.outboxes, self.refs = client, outboxes, len(outboxes)
         self.lock = threading.Lock()
-        mounts = {v: (f"/keep/{i}", "ro") for i, v in enumerate(outboxes)}
-        self.container = client.containers.create(image, KEEPER_COMMAND, entrypoint=[],
-                                                  **container_kwargs(limits, mounts, labels))
+        self.container = None
+
+    def start(self, image: str, limits: Limits, labels: dict[str, str]) -> None:
+        mounts = {v: (f"/keep/{i}", "ro") for i, v in enumerate(self.outboxes)}
+        self.container = self.client.containers.create(image, KEEPER_COMMAND, entrypoint=[],
+                                                       **container_kwargs(limits, mounts, labels))
         self.container.start()
 
     def release(self) -> None:
@@ -43,7 +46,8 @@ class _Keeper:
             self.refs -= 1
             if self.refs > 0:
                 return
-        _remove(self.container)
+        if self.container is not None:
+            _remove(self.container)
         for v in self.outboxes:
             _remove_volume(self.client, v)
 
@@ -71,7 +75,7 @@ def start_slots(engine: Engine, image: str, limits: Limits, n: int) -> list[Slot
     try:
         for _ in range(n):
             outboxes.append(client.volumes.create(driver="local", driver_opts=outbox_options(limits), labels=vlabels).name)
-        keeper = _Keeper(client, image, limits, outboxes, labels)
+        keeper = _Keeper(client, outboxes)
         harness = transfer.harness_archive(HARNESS_DIR)
 
         def one(outbox: str) -> Slot:
@@ -91,8 +95,12 @@ def start_slots(engine: Engine, image: str, limits: Limits, n: int) -> list[Slot
             phases["started"] = time.time()
             return slot
 
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, n)) as starters:
-            return list(starters.map(one, outboxes))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=n + 1) as starters:
+            # the keeper starts alongside: it must run before a job can exit, not before the jobs start
+            keeping = starters.submit(keeper.start, image, limits, labels)
+            slots = list(starters.map(one, outboxes))
+            keeping.result()
+            return slots
     except BaseException:
         for slot in made:
             _remove(slot.container)
