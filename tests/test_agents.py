@@ -82,7 +82,7 @@ def test_command_agent_takes_the_train_py_it_leaves(tmp_path):
     script.write_text("set -e\ntest -f program.md && test -f task_card.md && test -f history.md\n"
                       "sed -i 's/max_iter=1000)/C=0.5, max_iter=1000)/' train.py\n"
                       "sed -i 's/^HYPOTHESIS = .*/HYPOTHESIS = \"smaller C\"/' train.py\n")
-    proposal = CommandAgent(f"bash {script}", timeout=30).propose(context())
+    proposal = CommandAgent(f"bash {script}", timeout=30, paths=(str(script),)).propose(context())
     assert proposal.hypothesis == "smaller C" and "C=0.5" in proposal.train_py
     assert proposal.notes == ""
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import signal
 import subprocess
 import time
@@ -159,10 +161,11 @@ def test_command_agent_run_ignores_other_files(ws, engine, tmp_path):
     script = tmp_path / "agent.sh"
     script.write_text("echo 'print(1)' > evil.py\necho hacked >> program.md\n"
                       "sed -i 's/max_iter=1000)/C=0.3, max_iter=1000)/; s/^HYPOTHESIS = .*/HYPOTHESIS = \"C=0.3\"/' train.py\n")
-    proc = arctl("run", "demo", "--agent-command", f"bash {script}", "--max-iters", "2", cwd=ws)
+    proc = arctl("run", "demo", "--agent-command", f"bash {script}", "--agent-path", str(script), "--max-iters", "2",
+                 cwd=ws)
     rows = assert_consistent(ws, engine)
     assert rows[1]["hypothesis"] == "C=0.3" and rows[1]["agent"] == "command"
-    assert rows[1]["notes"] == "ignored changes to evil.py, program.md"
+    assert rows[1]["notes"] == "ignored changes to evil.py, program.md" and rows[1]["jail"] == "bwrap"
     assert "ignored changes" in proc.stdout
     assert not (ws / "evil.py").exists() and "hacked" not in (ws / "program.md").read_text()
 
@@ -244,6 +247,43 @@ def test_a_crash_shows_its_error_on_the_one_line_log(ws, engine, tmp_path):
     script = tmp_path / "agent.sh"
     script.write_text("cat > train.py <<'PY'\nHYPOTHESIS = \"treat region as a number\"\n"
                       "def build_pipeline():\n    raise ValueError(\"could not convert string to float: 'north'\")\nPY\n")
-    proc = arctl("run", "demo", "--agent-command", f"bash {script}", "--max-iters", "2", cwd=ws)
+    proc = arctl("run", "demo", "--agent-command", f"bash {script}", "--agent-path", str(script), "--max-iters", "2",
+                 cwd=ws)
     line = next(x for x in proc.stdout.splitlines() if x.startswith("iter 1"))
     assert "CRASHED" in line and "ValueError: could not convert string to float: 'north'" in line
+
+
+def test_an_unjailed_agent_is_recorded_in_every_row(ws, engine, tmp_path):
+    script = tmp_path / "agent.sh"  # not allowlisted: only an unjailed agent can run it
+    script.write_text("sed -i 's/max_iter=1000)/C=0.4, max_iter=1000)/' train.py\n")
+    proc = arctl("run", "demo", "--agent-command", f"bash {script}", "--unjailed-agent", "--max-iters", "3", cwd=ws)
+    assert "runs unjailed" in proc.stderr
+    rows = ledger(ws)
+    assert all(r["jail"].startswith("none (--unjailed-agent") for r in rows[1:]) and len(rows) == 3
+
+
+def test_the_slash_command_runs_claude_code_headless_and_jailed(ws, engine, tmp_path):
+    """/autoresearch's own command line, with a stand-in `claude` that behaves like `claude -p` on train.py."""
+    slash = (ws / ".claude" / "commands" / "autoresearch.md").read_text()
+    assert "$ARGUMENTS" in slash and "--permission-mode acceptEdits" in slash
+    line = next(x for x in slash.splitlines() if x.startswith("arctl run $ARGUMENTS"))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    fake = bin_dir / "claude"  # records its arguments and environment, then edits train.py as told
+    fake.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {seen}/argv\nenv > {seen}/env\nls -a ~ > {seen}/home\n"
+                    "sed -i 's/max_iter=1000)/C=0.6, max_iter=1000)/; "
+                    "s/^HYPOTHESIS = .*/HYPOTHESIS = \"C=0.6 from claude -p\"/' train.py\n")
+    fake.chmod(0o755)
+    args = shlex.split(line.replace("$ARGUMENTS", "demo --max-iters 2"))
+    assert args[:3] == ["arctl", "run", "demo"]
+    arctl(*args[1:], "--agent-path", str(bin_dir), "--agent-path", f"{seen}:rw", cwd=ws,
+          env={"PATH": f"{bin_dir}:{os.environ['PATH']}", "ANTHROPIC_API_KEY": "sk-for-claude", "ARCTL_CANARY": "c-9"})
+    rows = assert_consistent(ws, engine)
+    assert rows[1]["hypothesis"] == "C=0.6 from claude -p" and rows[1]["jail"] == "bwrap"
+    argv = (seen / "argv").read_text().splitlines()
+    assert argv[0] == "-p" and "--permission-mode" in argv and "acceptEdits" in argv
+    env = (seen / "env").read_text()
+    assert "ANTHROPIC_API_KEY=sk-for-claude" in env and "ARCTL_CANARY" not in env and "ARCTL_HOME" not in env
+    assert "--agent-safe-log" in args

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from arctl import clitools as tools
-from arctl import display, ledger, settings
+from arctl import display, feedback, ledger, paths, settings
 from arctl import progress as live_progress
 from arctl.errors import ArctlError
 
@@ -21,6 +21,13 @@ from arctl.errors import ArctlError
               help="Who proposes candidates [arctl.toml agent.kind; auto = claude with ANTHROPIC_API_KEY, else catalog].")
 @click.option("--model", help="Claude model [arctl.toml agent.model].")
 @click.option("--agent-command", "command", help="Shell command of an external agent, run in a scratch copy (--agent command).")
+@click.option("--agent-path", "agent_paths", multiple=True, metavar="PATH[:rw]",
+              help="A host path the jailed command agent may read (PATH) or write (PATH:rw), e.g. its own config; "
+              "repeatable, added to arctl.toml agent.paths.")
+@click.option("--unjailed-agent", is_flag=True, help="Run a command agent without its bubblewrap jail, with your "
+              "full permissions: it can then read the labels. Recorded in every ledger row.")
+@click.option("--agent-safe-log", is_flag=True, help="Print each iteration as an agent would see it (outcome codes, "
+              "the best rounded to the noise), no job's own output: for runs started by an agent, e.g. /autoresearch.")
 @click.option("--accept", "rule", type=click.Choice(settings.RULES),
               help="noise: the paired per-fold gain must clear z standard errors; strict: any gain [noise].")
 @click.option("--max-iters", type=click.IntRange(min=1), help="Stop when the run has this many iterations, baseline included.")
@@ -29,8 +36,8 @@ from arctl.errors import ArctlError
 @click.option("--target", type=float, help="Stop when the best validation metric reaches this value.")
 @click.option("--patience", type=click.IntRange(min=1), help="Stop after this many iterations without a keep.")
 @tools.with_budget
-def run(name, kind, model, command, rule, max_iters, max_time, max_cost, target, patience, deadline, memory_mib,
-        cpus_per_job):
+def run(name, kind, model, command, agent_paths, unjailed_agent, agent_safe_log, rule, max_iters, max_time, max_cost, target,
+        patience, deadline, memory_mib, cpus_per_job):
     """Run the ratchet on branch autoresearch/NAME (created from the current branch, resumed if it exists).
 
     Each iteration: the agent proposes train.py, arctl checks it, commits it, evaluates it in the
@@ -44,12 +51,17 @@ def run(name, kind, model, command, rule, max_iters, max_time, max_cost, target,
     workspace, cfg = tools.workspace()
     if command and not kind:
         kind = "command"
-    cfg = (cfg.with_agent(kind=kind, model=model, command=command).with_accept(rule=rule)
+    paths_ = (*cfg.agent.paths, *agent_paths) if agent_paths else None
+    cfg = (cfg.with_agent(kind=kind, model=model, command=command, paths=paths_).with_accept(rule=rule)
            .with_budget(deadline=deadline, memory_mib=memory_mib, cpus_per_job=cpus_per_job))
     task, tag = tools.prepared(workspace)
     if not (workspace / ".git").exists() or not (workspace / "train.py").is_file():
         raise ArctlError(f"{workspace} is not an arctl workspace (no git repository with train.py): see `arctl init`")
-    agent, why = agents.choose(cfg.agent, task_type=task.spec.task_type)
+    hidden = (paths.home(), workspace, *tools.data_paths(task))  # what a jailed agent must not see
+    agent, why = agents.choose(cfg.agent, task_type=task.spec.task_type, jailed=not unjailed_agent, hidden=hidden)
+    if unjailed_agent and agent.name == "command":
+        tools.console.print("[red]warning[/]: the command agent runs unjailed (--unjailed-agent): it can read the "
+                            "labels; every ledger row of this run records it", highlight=False)
     accept = cfg.accept
     tools.console.print(f"agent: [bold]{agent.name}[/] ({why}); acceptance: {accept.rule}"
                   + (f" (z={accept.z:g}, min_delta={accept.min_delta:g})" if accept.rule == "noise" else ""),
@@ -63,19 +75,27 @@ def run(name, kind, model, command, rule, max_iters, max_time, max_cost, target,
     engines.listeners.append(tracker.job)
 
     def echo(row):
-        line = display.status_line(row, label)
-        out.print(Text(line))
-        tracker.row(row, line)
+        if agent_safe_log:
+            out.print(Text("\n".join(feedback.render_row(row, feedback.noise_step(loop.ledger.rows[0].folds)))))
+            tracker.row(row, "")  # the agent-safe log keeps the exact scores out of every file an agent may read
+        else:
+            line = display.status_line(row, label)
+            out.print(Text(line))
+            tracker.row(row, line)
 
     loop = ratchet.Ratchet(workspace, name, agent, cfg, rules, task, tag, echo=echo,
                            say=lambda line: out.print(Text(display.clean(line))), engine=engines)
     reason = "ended by an error"
     try:
-        with live_progress.LiveLine(out, tracker):
+        with live_progress.LiveLine(out, tracker, enabled=not agent_safe_log):
             reason = loop.run()
     finally:
         tracker.stopped(reason)
-    display.status(_table_console(), ledger.summary(workspace, name), name)
+    if agent_safe_log:
+        best, rows = loop.ledger.best(), loop.ledger.rows
+        out.print(Text(f"best so far: {feedback.best_summary(best, rows[0], task.spec.metric)}" if best else "no best"))
+    else:
+        display.status(_table_console(), ledger.summary(workspace, name), name)
 
 
 def _rows(workspace, name) -> list:

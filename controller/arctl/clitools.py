@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -59,6 +60,12 @@ def workspace() -> tuple[Path, settings.Settings]:
 
 def prepared(workspace: Path):
     return state.load(workspace)
+
+
+def data_paths(task) -> tuple[Path, ...]:
+    """The data file a task was prepared from, and arctl's download cache: what the agent jail hides."""
+    info = json.loads((task.root / "manifest.json").read_text())
+    return (*([Path(info["data"])] if info.get("data") else []), paths.downloads_dir())
 
 
 def engine():

@@ -1,14 +1,11 @@
 """Everything arctl shows on a terminal. Text from a candidate or an agent is data, never markup.
 
-`clean` is the one gate: it removes terminal escape sequences, control characters and
-bidirectional overrides (which could repaint a line, e.g. "crashed" as "ok"), and caps the
-length. Untrusted strings reach rich only as `Text` objects, so `[/]` or `[bold]` in a
-hypothesis is printed as it is.
+Untrusted strings pass `clean` (arctl.untrusted: no escapes or control characters, capped) and
+reach rich only as `Text` objects, so `[/]` or `[bold]` in a hypothesis is printed as it is.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
 
 from rich import box
@@ -17,24 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from arctl.ledger import Row, Status
-
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, erase
-                      r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: titles, hyperlinks
-                      r"|\x1b[P^_X][^\x1b]*(?:\x1b\\)?"  # DCS, PM, APC, SOS strings
-                      r"|\x1b.?")  # any other escape
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def clean(text: str | None, limit: int = 4096) -> str:
-    """Untrusted text made safe to print or store: no escapes, no control characters, at most limit chars."""
-    if not text:
-        return ""
-    text = _CONTROLS.sub("", _ESCAPES.sub("", str(text)[: limit * 4]))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def one_line(text: str | None, width: int = 200) -> str:
-    return clean(" ".join(str(text or "").split()), width)
+from arctl.untrusted import clean, one_line
 
 
 def last_error_line(stderr_tail: str) -> str:
@@ -102,10 +82,11 @@ def status(out: Console, s: dict, name: str) -> None:
         table.add_column(col, justify=justify, no_wrap=True, min_width={"status": 10, "Δ": 7, "margin": 6}.get(col))
     table.add_column("hypothesis", no_wrap=True, overflow="ellipsis", min_width=20)
     fmt = lambda v, spec: "" if v is None else format(v, spec)
+    room = max(20, out.width - 80)  # a long hypothesis must not squeeze the numbers out of the table
     for r in s["rows"]:
         status_ = Status(r["status"])
         table.add_row(str(r["iter"]), (r["commit"] or "")[:8], fmt(r["val"], ".4f"), fmt(r["delta"], "+.4f"),
-                      fmt(r["margin"], ".4f"), str(status_), fmt(r["seconds"], ".1f"), Text(one_line(r["hypothesis"])),
+                      fmt(r["margin"], ".4f"), str(status_), fmt(r["seconds"], ".1f"), Text(one_line(r["hypothesis"], room)),
                       style=STATUS_STYLES.get(status_, "red"))
     out.print(table)
     best = s["best"]

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from arctl import paths, settings, state
+from arctl.agents import jail
 from arctl.errors import ArctlError
 from arctl.sandbox import engine as docker_engine
 from arctl.sandbox import image as sandbox_image
@@ -69,6 +70,10 @@ def checks(workspace: Path) -> list[Check]:
                          "set agent.command in arctl.toml"))
     else:
         out.append(Check(True, "agent", "catalog (offline)" + ("" if key else "; set ANTHROPIC_API_KEY to use Claude")))
+    problem = jail.problem()
+    out.append(Check(not problem, "agent jail", problem or "bubblewrap works: command agents run jailed",
+                     "apt-get install bubblewrap (in a container: allow user namespaces), or accept the risk with "
+                     "`arctl run --unjailed-agent`"))
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -19,6 +20,7 @@ from arctl.sandbox import pool as sandbox_pool
 from arctl.sandbox import runner
 from arctl.sandbox.policy import Limits
 from arctl.sandbox.verdict import Verdict, worst
+from arctl.untrusted import clean
 
 
 @dataclasses.dataclass
@@ -84,15 +86,8 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits,
     jobs = [runner.Job(j, task.job_dir(j)) for j in task.fold_jobs]
     if with_test:
         jobs.append(runner.Job(TEST_JOB, task.job_dir(TEST_JOB)))
-    with tempfile.TemporaryDirectory(prefix="arctl-candidate-") as cand:
-        cand_dir = Path(cand)
-        (cand_dir / "train.py").write_bytes(source)
-        os.chmod(cand_dir / "train.py", 0o444)
-        os.chmod(cand_dir, 0o555)
-        try:
-            outcomes = runner.run_jobs(engine, image, cand_dir, jobs, limits, warm)
-        finally:
-            os.chmod(cand_dir, 0o755)
+    with candidate_dir(source) as cand_dir:
+        outcomes = runner.run_jobs(engine, image, cand_dir, jobs, limits, warm)
 
     test_score = None
     for name, out in outcomes.items():
@@ -110,19 +105,33 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits,
                 else:
                     result.fold_scores[name] = value
         result.jobs[name] = {"verdict": str(out.verdict), "seconds": round(out.seconds, 3), "exit_code": out.exit_code,
-                             "reason": out.reason, "phases": out.phases, "engine": out.engine,
+                             "reason": clean(out.reason, 1024), "phases": out.phases, "engine": out.engine,
                              **({"attempts": out.attempts} if out.attempts else {})}
     folds = [outcomes[j] for j in task.fold_jobs]
     telling = next(o for o in folds if o.verdict is worst(o.verdict for o in folds))
     result.stderr_tail = telling.stderr_tail
     if telling.verdict is not Verdict.OK:
-        result.verdict, result.reason = telling.verdict, f"{telling.name}: {telling.reason}"
+        result.verdict, result.reason = telling.verdict, clean(f"{telling.name}: {telling.reason}", 4096)
         result.fold_scores = {}
     elif with_test and test_score is not None:
         seal(task, result, test_score)
         result.test_sealed = True
     result.seconds = time.monotonic() - started
     return result
+
+
+@contextlib.contextmanager
+def candidate_dir(source: bytes):
+    """A read-only directory holding the candidate as train.py, for the jobs' /candidate mount."""
+    with tempfile.TemporaryDirectory(prefix="arctl-candidate-") as cand:
+        cand_dir = Path(cand)
+        (cand_dir / "train.py").write_bytes(source)
+        os.chmod(cand_dir / "train.py", 0o444)
+        os.chmod(cand_dir, 0o555)
+        try:
+            yield cand_dir
+        finally:
+            os.chmod(cand_dir, 0o755)
 
 
 def seal(task: PreparedTask, result: Evaluation, test_score: float) -> None:

@@ -12,7 +12,7 @@ import json
 from enum import StrEnum
 from pathlib import Path
 
-from arctl import durable
+from arctl import durable, untrusted
 from arctl.errors import ArctlError
 
 TSV_COLUMNS = ["iter", "commit", "val", "delta", "margin", "seconds", "status", "hypothesis"]
@@ -64,12 +64,14 @@ class Row:
     margin: float | None = None  # what delta had to exceed
     rule: str = ""
     stderr_tail: str = ""
+    smoke: dict[str, str] = dataclasses.field(default_factory=dict)  # what the agent may see of a failure
     jobs: dict[str, dict] = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
     agent_seconds: float = 0.0
     eval_seconds: float = 0.0
     controller_seconds: float = 0.0
     agent: str = ""
+    jail: str = ""  # how an external agent command was confined ("bwrap", or why not)
     notes: str = ""
     tokens: dict[str, int] = dataclasses.field(default_factory=dict)
     cost_usd: float = 0.0
@@ -122,6 +124,7 @@ class Ledger:
         self.events.append(event)
 
     def append(self, row: Row) -> None:
+        untrusted.cap_row(row)  # nothing a candidate prints can bloat or corrupt the record
         durable.append_line(self.path, json.dumps(row.to_json()))
         self.rows.append(row)
         durable.append_line(self.tsv, _tsv_line(row))
@@ -189,11 +192,13 @@ def _runs_sentence(workspace: Path) -> str:
     return f"the runs here are {', '.join(found)}" if found else "there are no runs in this workspace yet"
 
 
-SUMMARY_KEYS = ("iter", "commit", "status", "val", "delta", "margin", "seconds", "cost_usd", "hypothesis", "reason")
+SUMMARY_KEYS = ("iter", "commit", "status", "val", "delta", "margin", "seconds", "cost_usd", "hypothesis")
 
 
 def summary(workspace: Path, name: str) -> dict:
     """What `arctl status` shows: the iterations, the best so far, time, cost and why the run stopped."""
+    from arctl import feedback  # it renders rows, so it imports this module
+
     ledger, meta = open_run(workspace, name)
     best = ledger.best()
     return {
@@ -203,5 +208,6 @@ def summary(workspace: Path, name: str) -> dict:
         "seconds": sum(r.seconds for r in ledger.rows),
         "cost_usd": sum(r.cost_usd for r in ledger.rows),
         "stops": meta.get("stops", []),
-        "rows": [{k: getattr(r, k) for k in SUMMARY_KEYS} for r in ledger.rows],
+        # No reason or stderr of a real job: status output may reach an agent (feedback.why says it label-free).
+        "rows": [{**{k: getattr(r, k) for k in SUMMARY_KEYS}, "why": feedback.why(r)} for r in ledger.rows],
     }

@@ -117,10 +117,10 @@ def _alive(pid) -> bool:
 class LiveLine:
     """In a terminal, one redrawn line under the iteration log; elsewhere nothing at all."""
 
-    def __init__(self, console: Console, tracker: Tracker):
+    def __init__(self, console: Console, tracker: Tracker, enabled: bool = True):
         self.console, self.tracker = console, tracker
         self.live = Live(console=console, refresh_per_second=2, transient=True,
-                         get_renderable=lambda: describe(self.tracker.state)) if console.is_terminal else None
+                         get_renderable=lambda: describe(self.tracker.state)) if enabled and console.is_terminal else None
 
     def __enter__(self) -> LiveLine:
         if self.live:

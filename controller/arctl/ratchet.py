@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from arctl import acceptance, checks, durable, evaluate, repository, stopping
+from arctl import acceptance, checks, durable, evaluate, feedback, repository, smoke, stopping
 from arctl.agents import Agent, AgentError, Context, Exhausted, Proposal
 from arctl.errors import ArctlError
 from arctl.ledger import Ledger, Row, Status, run_dir
@@ -164,10 +164,11 @@ class Ratchet:
         program = self.workspace / "program.md"
         if self._card is None:
             self._card = task_card(self.task, self.limits)
+        baseline = self.ledger.rows[0]  # the agent sees scores rounded to the noise of its folds (feedback.py)
         return Context(iteration=iteration, program=program.read_text() if program.exists() else "",
                        task_card=self._card, best_train_py=(self.workspace / "train.py").read_text(),
-                       best_summary=f"iteration {best.iter}, {self.task.spec.metric} {best.val:.4f}",
-                       history=self.ledger.rows[-self.settings.agent.history:])
+                       best_summary=feedback.best_summary(best, baseline, self.task.spec.metric),
+                       history=self.ledger.rows[-self.settings.agent.history:], step=feedback.noise_step(baseline.folds))
 
     def _iteration(self, iteration: int) -> None:
         started = time.monotonic()
@@ -235,6 +236,8 @@ class Ratchet:
         row = self._row(iteration, commit, proposal, status, verdict=result.verdict, reason=result.reason,
                         agent_seconds=agent_seconds, started=started, result=result, decision=decision,
                         eval_seconds=eval_seconds)
+        if status in feedback.FAILED:  # what the agent may see of it comes from a container without real labels
+            row.smoke = smoke.safely(proposal.train_py.encode(), self.task, self.image, self.limits, self.engine)
         self._append(row)
         self._note(row)
         if not status.keeps and best is not None:
@@ -248,7 +251,7 @@ class Ratchet:
         total = time.monotonic() - started
         row = Row(iter=iteration, status=status, time=time.time(), commit=commit, verdict=str(verdict),
                   hypothesis=proposal.hypothesis, reason=reason, rule=self.settings.accept.rule,
-                  seconds=total, agent_seconds=agent_seconds, eval_seconds=eval_seconds,
+                  seconds=total, agent_seconds=agent_seconds, eval_seconds=eval_seconds, jail=getattr(self.agent, "jail", ""),
                   controller_seconds=max(0.0, total - agent_seconds - eval_seconds), agent=self.agent.name,
                   notes=proposal.notes, cost_usd=proposal.cost_usd,
                   tokens={"input": proposal.input_tokens, "output": proposal.output_tokens,

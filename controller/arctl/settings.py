@@ -35,6 +35,8 @@ class Agent:
     command: str = ""
     timeout: float = 900.0  # seconds an agent may take for one proposal
     history: int = 12  # recent attempts shown to the agent
+    env: tuple[str, ...] = ("ANTHROPIC_API_KEY",)  # the only host variables a command agent gets
+    paths: tuple[str, ...] = ()  # host paths a jailed command agent may read ("PATH") or write ("PATH:rw")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +82,8 @@ _COMMENTS = {
     ("agent", "command"): "for kind = \"command\": e.g. \"claude -p 'Follow program.md; edit train.py'\"",
     ("agent", "timeout"): "seconds an agent may take for one proposal",
     ("agent", "history"): "recent attempts shown to the agent",
+    ("agent", "env"): "host variables passed to a command agent; nothing else of your environment is",
+    ("agent", "paths"): "what a jailed command agent may see of your files: \"~/.claude:rw\", \"/opt/tool\"",
     ("accept", "rule"): "noise: the paired per-fold gain must clear z standard errors; strict: any gain",
     ("accept", "tripwire"): "a validation roc_auc this high stops the run: on real data it means a leak",
 }
@@ -161,6 +165,10 @@ def _table(path: Path, name: str, cls, values):
     out = {}
     for key, value in values.items():
         kind = type(fields[key].default)
+        if kind is tuple:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ArctlError(f"{path}: {name}.{key} must be a list of strings, not {value!r}")
+            value = tuple(value)
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or isinstance(value, bool) != (kind is bool):

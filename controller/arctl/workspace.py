@@ -10,6 +10,7 @@ from arctl import repository, settings
 from arctl.artifact import ROOT as ARTIFACT
 from arctl.errors import ArctlError
 
+SLASH_COMMAND = ".claude/commands/autoresearch.md"
 GITIGNORE = "# arctl's run outputs and per-workspace state: never committed on a run branch\nruns/\n.arctl/\n__pycache__/\n"
 
 
@@ -67,9 +68,12 @@ def init(directory: Path, task: str | None = None, task_type: str = "binary") ->
     shutil.copy(ARTIFACT / baseline, directory / "train.py")
     shutil.copy(ARTIFACT / "program.md", directory / "program.md")
     (directory / settings.FILE).write_text(settings.template(task or settings.HEART_TASK))
+    slash = directory / SLASH_COMMAND  # `/autoresearch NAME` inside Claude Code starts or resumes `arctl run NAME`
+    slash.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ARTIFACT / "claude" / "autoresearch.md", slash)
     gitignore = directory / ".gitignore"
     gitignore.write_text((gitignore.read_text() if gitignore.exists() else "") + GITIGNORE)
     repo = repository.init_repo(directory)
-    repository.commit(repo, ["train.py", "program.md", settings.FILE, ".gitignore"],
+    repository.commit(repo, ["train.py", "program.md", settings.FILE, ".gitignore", SLASH_COMMAND],
                       "arctl workspace: baseline train.py, program.md, arctl.toml")
     return directory

@@ -11,8 +11,13 @@ from arctl.settings import Agent as AgentSettings
 __all__ = ["Agent", "AgentError", "Context", "Exhausted", "Proposal", "choose"]
 
 
-def choose(settings: AgentSettings, task_type: str = "binary") -> tuple[Agent, str]:
-    """The agent for a run and a sentence saying why it was chosen."""
+def choose(settings: AgentSettings, task_type: str = "binary", jailed: bool = True,
+           hidden: tuple = ()) -> tuple[Agent, str]:
+    """The agent for a run and a sentence saying why it was chosen.
+
+    jailed: a command agent runs in a bubblewrap jail (False only with --unjailed-agent);
+    hidden: host paths the jail must cover (ARCTL_HOME, the workspace, the data file).
+    """
     kind, model, command, timeout = settings.kind, settings.model, settings.command, settings.timeout
     if kind == "auto":
         if os.environ.get("ANTHROPIC_API_KEY"):
@@ -32,7 +37,8 @@ def choose(settings: AgentSettings, task_type: str = "binary") -> tuple[Agent, s
 
         if not command.strip():
             raise ArctlError("the command agent needs a command: --agent-command '...' or agent.command in arctl.toml")
-        return CommandAgent(command, timeout=timeout), why
+        return CommandAgent(command, timeout=timeout, jailed=jailed, env=settings.env, paths=settings.paths,
+                            hidden=hidden), why
     if kind == "catalog":
         from arctl.agents.catalog import CatalogAgent
 
