@@ -34,8 +34,10 @@ def test_bad_engines_say_what(tmp_path, text, message):
         settings.load(tmp_path)
 
 
-def fake(name: str, slots: int) -> Engine:
-    return Engine(EngineSpec(name=name), slots, client=object())
+def fake(name: str, slots: int, answers: bool = False) -> Engine:
+    engine = Engine(EngineSpec(name=name), slots, client=object())
+    engine.answers = lambda: answers  # no engine is contacted here
+    return engine
 
 
 def test_spread_follows_the_slots_and_touches_every_engine():
@@ -54,3 +56,5 @@ def test_a_lost_engine_gets_no_more_jobs_and_none_left_is_an_error():
     pool.lost(a)
     with pytest.raises(EngineLost, match="run the command again"):
         pool.spread(1)
+    b.answers = lambda: True  # restarted: taken back
+    assert pool.spread(1)[0] is b

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import weakref
 
 import docker
 import docker.errors
@@ -127,6 +128,9 @@ class Pool:
 
     def spread(self, n: int, avoid: frozenset[str] = frozenset()) -> list[Engine]:
         """Engines for n jobs, in turn, each engine as often as its share of the slots."""
+        if not self.live():  # all lost: one that answers again (restarted) is taken back
+            for e in self.engines:
+                e.alive = e.answers()
         live = [e for e in self.live() if e.name not in avoid] or self.live()
         if not live:
             raise EngineLost("no Docker engine of the pool answers any more: bring one back (`arctl doctor` "
@@ -143,10 +147,22 @@ class Pool:
 
 
 def of(engine, slots: int) -> Pool:
-    """A pool from whatever a caller holds: a Pool, or one docker client (the local engine, `slots` jobs at once)."""
+    """A pool from whatever a caller holds: a Pool, or one docker client (the local engine, `slots` jobs at once).
+
+    The same client always gives the same pool, so containers warmed up ahead and the evaluation that uses
+    them share one engine's slots."""
     if isinstance(engine, Pool):
         return engine
-    return Pool([Engine(EngineSpec(), slots, engine or docker_engine.client())])
+    client = engine or docker_engine.client()
+    with _POOLS_LOCK:
+        pool = _POOLS.get(client)
+        if pool is None:
+            pool = _POOLS[client] = Pool([Engine(EngineSpec(), slots, client)])
+        return pool
+
+
+_POOLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_POOLS_LOCK = threading.Lock()
 
 
 def build(specs: list[EngineSpec], default_slots: int) -> Pool:
