@@ -43,8 +43,9 @@ def _dead(labels: dict) -> bool:
 def remove_leftovers(engine: docker.DockerClient) -> int:
     """Remove job containers and their volumes left by arctl processes of this host that no longer run."""
     removed = 0
-    for c in engine.containers.list(all=True, filters={"label": LABEL}):
-        if not _dead(c.labels):
+    # sparse: no inspect per container, which would fail for one another process removes meanwhile
+    for c in engine.containers.list(all=True, filters={"label": LABEL}, sparse=True):
+        if not _dead(c.attrs.get("Labels")):
             continue
         try:
             c.remove(force=True)
