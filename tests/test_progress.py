@@ -64,3 +64,20 @@ def test_watch_without_a_terminal_prints_plain_lines_until_the_run_stops(tmp_pat
     assert "stopped: done" in lines[-1]
     assert len(lines) < 10  # one line per change, not one per poll
     assert json.loads((tmp_path / "runs" / "night" / "progress.json").read_text())["phase"] == "stopped"
+
+
+def test_in_a_terminal_the_live_line_is_drawn_and_the_log_stays(tmp_path):
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    t = progress.Tracker(tmp_path, "night", folds=5, metric="val_auc")
+    with progress.LiveLine(console, t):
+        console.print("iter 0 | val_auc=0.9 | BASELINE")
+        t.row(Row(iter=0, status=Status.BASELINE, val=0.9), "iter 0")
+        time.sleep(0.8)
+    text = out.getvalue()
+    assert "iter 0 | val_auc=0.9 | BASELINE" in text
+    assert "agent thinking" in text and "\x1b[" in text  # redrawn with cursor moves
+    plain = io.StringIO()
+    with progress.LiveLine(Console(file=plain), t):  # not a terminal: nothing drawn
+        time.sleep(0.6)
+    assert plain.getvalue() == ""
