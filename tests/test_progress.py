@@ -68,7 +68,7 @@ def test_watch_without_a_terminal_prints_plain_lines_until_the_run_stops(tmp_pat
 
 def test_in_a_terminal_the_live_line_is_drawn_and_the_log_stays(tmp_path):
     out = io.StringIO()
-    console = Console(file=out, force_terminal=True, width=120)
+    console = Console(file=out, force_terminal=True, width=120, highlight=False)
     t = progress.Tracker(tmp_path, "night", folds=5, metric="val_auc")
     with progress.LiveLine(console, t):
         console.print("iter 0 | val_auc=0.9 | BASELINE")
