@@ -162,6 +162,9 @@ def test_doctor_checks_every_engine(engines, image, tmp_path):
     from arctl import doctor, settings
 
     extra, _ = engines
+    for d in extra:
+        if d.proc.poll() is not None:  # killed by the test above: started again, it answers again
+            d.start()
     (tmp_path / "arctl.toml").write_text("[[engines]]\nslots = 1\n" + "".join(
         f'[[engines]]\nname = "{d.name}"\nurl = "{d.url}"\n' for d in extra)
         + '[[engines]]\nname = "gone"\nurl = "unix:///tmp/arctl-no-such-engine.sock"\n')
