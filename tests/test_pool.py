@@ -78,8 +78,8 @@ def engines(engine, image):
     try:
         for d in extra:
             d.start()
-        pushed = sandbox_image.push(Pool([Engine(EngineSpec(), 1, engine),
-                                         *(Engine(EngineSpec(url=d.url, name=d.name), 1) for d in extra)]), image)
+        pushed = list(sandbox_image.push(Pool([Engine(EngineSpec(), 1, engine),
+                                              *(Engine(EngineSpec(url=d.url, name=d.name), 1) for d in extra)]), image))
         yield extra, pushed
     finally:
         for d in extra:
@@ -97,8 +97,8 @@ def test_push_loads_the_same_image_into_engines_that_lack_it(engines, engine, im
     reference = engine.images.get(image).id
     for d in extra:
         assert docker.DockerClient(base_url=d.url).images.get(image).id == reference
-    again = sandbox_image.push(Pool([Engine(EngineSpec(), 1, engine), Engine(EngineSpec(url=extra[0].url, name="a"), 1)]),
-                               image)
+    again = list(sandbox_image.push(Pool([Engine(EngineSpec(), 1, engine),
+                                          Engine(EngineSpec(url=extra[0].url, name="a"), 1)]), image))
     assert again[1] == ("a", f"has {image} already")
 
 
@@ -169,6 +169,11 @@ def test_doctor_checks_every_engine(engines, image, tmp_path):
         f'[[engines]]\nname = "{d.name}"\nurl = "{d.url}"\n' for d in extra)
         + '[[engines]]\nname = "gone"\nurl = "unix:///tmp/arctl-no-such-engine.sock"\n')
     found = doctor.engine_checks(settings.load(tmp_path), image)
+    from test_cli import arctl
+
+    pushed = arctl("image", "push", cwd=tmp_path, check=False)  # the command, over the same [[engines]]
+    assert f"wt12-a: has {image} already" in pushed.stdout and f"wt12-b: has {image} already" in pushed.stdout
+    assert pushed.returncode != 0 and "gone" in pushed.stderr and "does not answer" in pushed.stderr
     assert [(c.what, c.ok) for c in found] == [("engine local", True), ("engine wt12-a", True),
                                                ("engine wt12-b", True), ("engine gone", False)]
     assert "does not answer" in found[-1].detail and "[[engines]]" in found[-1].fix

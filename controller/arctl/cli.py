@@ -15,6 +15,7 @@ from arctl import clitools as tools
 from arctl import evaluate as evaluation
 from arctl import prepare as preparation
 from arctl.errors import ArctlError
+from arctl.sandbox import engine as docker_engine
 from arctl.sandbox import image as sandbox_image
 
 
@@ -169,8 +170,11 @@ def image_push():
     _, cfg = tools.workspace()
     engines = tools.pool(cfg)
     tag = sandbox_image.image_tag()
-    for name, what in sandbox_image.push(engines, tag, progress=lambda line: tools.console.print(line, markup=False)):
-        click.echo(f"{name}: {what}")
+    try:
+        for name, what in sandbox_image.push(engines, tag, progress=lambda line: tools.console.print(line, markup=False)):
+            click.echo(f"{name}: {what}")
+    except (sandbox_image.BuildFailed, docker_engine.EngineUnavailable) as e:
+        raise ArctlError(str(e)) from None
 
 
 @image.command(name="base")
