@@ -53,7 +53,11 @@ def assert_consistent(ws: Path, engine, name="demo"):
     assert repo.head.commit.hexsha == best["commit"]
     assert not repo.is_dirty(untracked_files=False)
     assert not (ws / "runs" / name / "pending.json").exists()
-    assert engine.containers.list(all=True, filters={"label": LABEL}) == []
+    # Left by an arctl process that has ended (the engine may be shared with other, running arctl processes).
+    from arctl.sandbox.engine import _dead
+    assert [c for c in engine.containers.list(all=True, filters={"label": LABEL}, sparse=True)
+            if _dead(c.attrs.get("Labels"))] == []
+    assert [v for v in engine.volumes.list(filters={"label": LABEL}) if _dead(v.attrs.get("Labels"))] == []
     return rows
 
 
