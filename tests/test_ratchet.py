@@ -54,10 +54,10 @@ def assert_consistent(ws: Path, engine, name="demo"):
     assert not repo.is_dirty(untracked_files=False)
     assert not (ws / "runs" / name / "pending.json").exists()
     # Left by an arctl process that has ended (the engine may be shared with other, running arctl processes).
-    from arctl.sandbox.engine import _dead
+    from arctl.sandbox.engine import left_behind
     assert [c for c in engine.containers.list(all=True, filters={"label": LABEL}, sparse=True)
-            if _dead(c.attrs.get("Labels"))] == []
-    assert [v for v in engine.volumes.list(filters={"label": LABEL}) if _dead(v.attrs.get("Labels"))] == []
+            if left_behind(c.attrs.get("Labels"))] == []
+    assert [v for v in engine.volumes.list(filters={"label": LABEL}) if left_behind(v.attrs.get("Labels"))] == []
     return rows
 
 

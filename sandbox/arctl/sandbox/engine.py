@@ -35,7 +35,7 @@ def owner_label() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _dead(labels: dict) -> bool:
+def left_behind(labels: dict) -> bool:
     name, _, pid = (labels or {}).get(OWNER, "").rpartition(":")
     return not (name == socket.gethostname() and pid.isdigit() and _alive(int(pid)))
 
@@ -45,7 +45,7 @@ def remove_leftovers(engine: docker.DockerClient) -> int:
     removed = 0
     # sparse: no inspect per container, which would fail for one another process removes meanwhile
     for c in engine.containers.list(all=True, filters={"label": LABEL}, sparse=True):
-        if not _dead(c.attrs.get("Labels")):
+        if not left_behind(c.attrs.get("Labels")):
             continue
         try:
             c.remove(force=True)
@@ -53,7 +53,7 @@ def remove_leftovers(engine: docker.DockerClient) -> int:
         except docker.errors.NotFound:
             pass
     for v in engine.volumes.list(filters={"label": LABEL}):
-        if _dead(v.attrs.get("Labels")):
+        if left_behind(v.attrs.get("Labels")):
             _remove_volume(v)
     return removed
 
