@@ -27,6 +27,9 @@ pytestmark = pytest.mark.docker
 def ws(tmp_path, heart_task, image):
     root = tmp_path / "research"
     arctl("init", str(root), cwd=tmp_path)
+    # These tests rely on the catalog's fixed order (a keep and a discard within a few iterations).
+    toml = root / "arctl.toml"
+    toml.write_text(toml.read_text().replace('kind = "auto"', 'kind = "catalog"', 1))
     arctl("prepare", "--data", str(HEART_DATA), "--no-check", cwd=root)
     return root
 

@@ -22,7 +22,7 @@ def run_ws(tmp_path_factory, heart_task, image):
     root = tmp_path_factory.mktemp("rep") / "research"
     arctl("init", str(root), cwd=root.parent)
     arctl("prepare", "--data", str(HEART_DATA), "--no-check", cwd=root)
-    arctl("run", "demo", "--max-iters", "3", cwd=root)
+    arctl("run", "demo", "--agent", "catalog", "--max-iters", "3", cwd=root)
     return root
 
 
@@ -152,7 +152,7 @@ def test_reveal_test_is_recorded_and_refused_without_a_kept_commit(run_ws, tmp_p
 def test_doctor_reports_what_is_there_and_what_to_do(run_ws):
     proc = arctl("doctor", cwd=run_ws, env={"ANTHROPIC_API_KEY": ""})
     assert "Docker engine" in proc.stdout and "sandbox image" in proc.stdout and "prepared data" in proc.stdout
-    assert "scikit-learn 1.9.1" in proc.stdout and "catalog (offline)" in proc.stdout
+    assert "scikit-learn 1.9.1" in proc.stdout and "compose (offline)" in proc.stdout
     broken = arctl("doctor", cwd=run_ws, env={"DOCKER_HOST": "unix:///nonexistent.sock"}, check=False)
     assert broken.returncode == 1 and "NO  Docker engine" in broken.stdout and "→ start it" in broken.stdout
 

@@ -144,7 +144,7 @@ def test_a_lower_is_better_metric_is_ratcheted_downwards(tmp_path, image):
     repo.index.add(["train.py"])
     repo.index.commit("weak baseline")
     arctl("prepare", "--no-check", cwd=ws)
-    proc = arctl("run", "r", "--max-iters", "5", cwd=ws)
+    proc = arctl("run", "r", "--agent", "catalog", "--max-iters", "5", cwd=ws)
     assert "val_rmse=" in proc.stdout
     rows = [json.loads(line) for line in (ws / "runs" / "r" / "ledger.jsonl").read_text().splitlines()]
     best = rows[0]["val"]

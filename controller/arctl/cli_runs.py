@@ -18,7 +18,7 @@ from arctl.errors import ArctlError
 @click.command()
 @click.argument("name")
 @click.option("--agent", "kind", type=click.Choice(settings.AGENT_KINDS),
-              help="Who proposes candidates [arctl.toml agent.kind; auto = claude with ANTHROPIC_API_KEY, else catalog].")
+              help="Who proposes candidates [arctl.toml agent.kind; auto = claude with ANTHROPIC_API_KEY, else compose].")
 @click.option("--model", help="Claude model [arctl.toml agent.model].")
 @click.option("--agent-command", "command", help="Shell command of an external agent, run in a scratch copy (--agent command).")
 @click.option("--agent-path", "agent_paths", multiple=True, metavar="PATH[:rw]",

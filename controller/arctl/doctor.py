@@ -61,7 +61,7 @@ def checks(workspace: Path) -> list[Check]:
     if cfg.engines:
         out += engine_checks(cfg, tag)
     key = bool(os.environ.get("ANTHROPIC_API_KEY"))
-    kind = cfg.agent.kind if cfg.agent.kind != "auto" else ("claude" if key else "catalog")
+    kind = cfg.agent.kind if cfg.agent.kind != "auto" else ("claude" if key else "compose")
     if kind == "claude":
         out.append(Check(key, "agent", f"claude, model {cfg.agent.model}" + ("" if key else ", but ANTHROPIC_API_KEY is not set"),
                          "export ANTHROPIC_API_KEY, or choose --agent catalog"))
@@ -69,7 +69,7 @@ def checks(workspace: Path) -> list[Check]:
         out.append(Check(bool(cfg.agent.command.strip()), "agent", f"command: {cfg.agent.command or '(none)'}",
                          "set agent.command in arctl.toml"))
     else:
-        out.append(Check(True, "agent", "catalog (offline)" + ("" if key else "; set ANTHROPIC_API_KEY to use Claude")))
+        out.append(Check(True, "agent", f"{kind} (offline)" + ("" if key else "; set ANTHROPIC_API_KEY to use Claude")))
     problem = jail.problem()
     out.append(Check(not problem, "agent jail", problem or "bubblewrap works: command agents run jailed",
                      "apt-get install bubblewrap (in a container: allow user namespaces), or accept the risk with "

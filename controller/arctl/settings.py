@@ -16,7 +16,7 @@ from arctl.sandbox.policy import Limits, MiB
 from arctl.sandbox.pool import EngineSpec
 
 FILE = "arctl.toml"
-AGENT_KINDS = ("auto", "claude", "command", "catalog")
+AGENT_KINDS = ("auto", "claude", "command", "compose", "catalog")
 RULES = ("noise", "strict")
 _LIMITS = Limits()  # the sandbox's own defaults are the budget's defaults
 
@@ -78,12 +78,12 @@ _COMMENTS = {
     ("budget", "deadline"): "wall-clock seconds for all folds of one candidate",
     ("budget", "memory_mib"): "per fold container",
     ("budget", "cpus_per_job"): "per fold container",
-    ("agent", "kind"): "auto (claude when ANTHROPIC_API_KEY is set, else catalog) | claude | command | catalog",
+    ("agent", "kind"): "auto (claude when ANTHROPIC_API_KEY is set, else compose) | claude | command | compose | catalog",
     ("agent", "command"): "for kind = \"command\": e.g. \"claude -p 'Follow program.md; edit train.py'\"",
     ("agent", "timeout"): "seconds an agent may take for one proposal",
     ("agent", "history"): "recent attempts shown to the agent",
     ("agent", "env"): "host variables passed to a command agent; nothing else of your environment is",
-    ("agent", "paths"): "what a jailed command agent may see of your files: \"~/.claude:rw\", \"/opt/tool\"",
+    ("agent", "paths"): "what a jailed command agent may see of your files: \"~/.claude/.credentials.json:rw\", \"/opt/tool\"",
     ("accept", "rule"): "noise: the paired per-fold gain must clear z standard errors; strict: any gain",
     ("accept", "tripwire"): "a validation roc_auc this high stops the run: on real data it means a leak",
 }

@@ -1,6 +1,6 @@
 """Baseline candidate: median imputation, standard scaling, logistic regression.
 
-Text columns, if the data has any, are one-hot encoded after most-frequent imputation.
+Text columns, if the data has any, are one-hot encoded, missing values as a level of their own.
 """
 
 import pandas as pd
@@ -20,7 +20,7 @@ def feature_fn(X: pd.DataFrame) -> pd.DataFrame:
 def build_pipeline():
     columns = make_column_transformer(
         (make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), make_column_selector(dtype_include="number")),
-        (make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")),
-         make_column_selector(dtype_exclude="number")),
+        # Missing text is a level of its own (an imputer would refuse a column of booleans).
+        (OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_exclude="number")),
     )
     return make_pipeline(columns, LogisticRegression(max_iter=1000))

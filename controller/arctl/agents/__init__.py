@@ -23,7 +23,8 @@ def choose(settings: AgentSettings, task_type: str = "binary", jailed: bool = Tr
         if os.environ.get("ANTHROPIC_API_KEY"):
             kind, why = "claude", "ANTHROPIC_API_KEY is set"
         else:
-            kind, why = "catalog", "no ANTHROPIC_API_KEY is set, so the offline catalog agent proposes candidates"
+            kind, why = "compose", ("no ANTHROPIC_API_KEY is set, so the offline compositional agent proposes "
+                                    "candidates (the best recipe plus one change each)")
     else:
         why = "chosen in the settings"
     if kind == "claude":
@@ -43,4 +44,8 @@ def choose(settings: AgentSettings, task_type: str = "binary", jailed: bool = Tr
         from arctl.agents.catalog import CatalogAgent
 
         return CatalogAgent(task_type), why
-    raise ArctlError(f"unknown agent {kind!r}: choose claude, command or catalog")
+    if kind == "compose":
+        from arctl.agents.compose import ComposeAgent
+
+        return ComposeAgent(task_type), why
+    raise ArctlError(f"unknown agent {kind!r}: choose claude, command, compose or catalog")

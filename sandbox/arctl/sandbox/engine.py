@@ -36,14 +36,18 @@ def owner_label() -> str:
 
 
 def left_behind(labels: dict) -> bool:
+    """Made by an arctl process of this host that no longer runs, or with no owner at all. A remote engine of
+    the pool may be shared: what another host's arctl made is that host's to clean up."""
     name, _, pid = (labels or {}).get(OWNER, "").rpartition(":")
-    return not (name == socket.gethostname() and pid.isdigit() and _alive(int(pid)))
+    if name and name != socket.gethostname():
+        return False
+    return not (pid.isdigit() and _alive(int(pid)))
 
 
 def remove_leftovers(engine: docker.DockerClient) -> int:
     """Remove job containers and their volumes left by arctl processes of this host that no longer run."""
     removed = 0
-    # sparse: no inspect per container, which would fail for one another process removes meanwhile
+    # sparse: no inspect per container, which would fail for one another process's janitor removes meanwhile
     for c in engine.containers.list(all=True, filters={"label": LABEL}, sparse=True):
         if not left_behind(c.attrs.get("Labels")):
             continue
@@ -52,6 +56,9 @@ def remove_leftovers(engine: docker.DockerClient) -> int:
             removed += 1
         except docker.errors.NotFound:
             pass
+        except docker.errors.APIError as e:
+            if e.status_code != 409:  # 409: its removal is already in progress
+                raise
     for v in engine.volumes.list(filters={"label": LABEL}):
         if left_behind(v.attrs.get("Labels")):
             _remove_volume(v)

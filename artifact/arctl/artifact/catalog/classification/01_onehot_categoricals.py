@@ -19,12 +19,15 @@ class OneHotLowCardinality(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         X = pd.DataFrame(X)
-        cats = [c for c in X.columns if 2 < X[c].nunique(dropna=True) <= self.max_levels]
+        numeric = X.select_dtypes(include="number").columns
+        # Coded categories (a few distinct numbers) and every non-numeric column are one-hot encoded.
+        cats = [c for c in X.columns if c not in numeric or 2 < X[c].nunique(dropna=True) <= self.max_levels]
         nums = [c for c in X.columns if c not in cats]
         self.columns_ = ColumnTransformer([
             ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), nums),
-            ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                                  OneHotEncoder(handle_unknown="ignore")), cats),
+            # Missing is a level of its own; rare levels are pooled, so free text cannot blow up the width.
+            ("cat", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5, max_categories=30,
+                                  sparse_output=False), cats),
         ]).fit(X)
         return self
 

@@ -1,14 +1,23 @@
 """Pairwise interactions with a strongly regularised linear model."""
 
+from sklearn.compose import make_column_selector, make_column_transformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler
 
 HYPOTHESIS = "pairwise interaction features with a strongly regularised logistic regression (C=0.05)"
 
 
+def columns():
+    """Numeric columns: median-imputed and standardised; text and other columns: one-hot, rare levels pooled."""
+    numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+    # Missing text is a level of its own; rare levels are pooled, so free text cannot blow up the width.
+    text = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5, max_categories=30, sparse_output=False)
+    return make_column_transformer((numeric, make_column_selector(dtype_include="number")),
+                                   (text, make_column_selector(dtype_exclude="number")))
+
+
 def build_pipeline():
-    return make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
-                         PolynomialFeatures(degree=2, interaction_only=True, include_bias=False),
+    return make_pipeline(columns(), PolynomialFeatures(degree=2, interaction_only=True, include_bias=False),
                          StandardScaler(), LogisticRegression(C=0.05, max_iter=5000))

@@ -3,8 +3,19 @@
 import numpy as np
 from flaml import AutoML
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.compose import make_column_selector, make_column_transformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OrdinalEncoder
 
 HYPOTHESIS = "FLAML AutoML over LightGBM, random forest, extra trees and logistic regression, 15 s per fit"
+
+
+def columns():
+    """Numeric columns: median-imputed; text and other columns: integer codes (unseen and missing = -1)."""
+    text = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1)
+    return make_column_transformer((SimpleImputer(strategy="median"), make_column_selector(dtype_include="number")),
+                                   (text, make_column_selector(dtype_exclude="number")))
 
 
 class FlamlClassifier(ClassifierMixin, BaseEstimator):
@@ -25,4 +36,5 @@ class FlamlClassifier(ClassifierMixin, BaseEstimator):
 
 
 def build_pipeline():
-    return FlamlClassifier()
+    # FLAML sees integer codes for text columns, so any schema reaches it as numbers.
+    return make_pipeline(columns(), FlamlClassifier())

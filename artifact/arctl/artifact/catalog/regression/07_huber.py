@@ -1,12 +1,22 @@
 """A robust loss: outliers in the target should not drag the fit."""
 
+from sklearn.compose import make_column_selector, make_column_transformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import HuberRegressor
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 HYPOTHESIS = "Huber regression, robust to outlying targets"
 
 
+def columns():
+    """Numeric columns: median-imputed and standardised; text and other columns: one-hot, rare levels pooled."""
+    numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+    # Missing text is a level of its own; rare levels are pooled, so free text cannot blow up the width.
+    text = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5, max_categories=30, sparse_output=False)
+    return make_column_transformer((numeric, make_column_selector(dtype_include="number")),
+                                   (text, make_column_selector(dtype_exclude="number")))
+
+
 def build_pipeline():
-    return make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), HuberRegressor(alpha=1e-3, max_iter=2000))
+    return make_pipeline(columns(), HuberRegressor(alpha=1e-3, max_iter=2000))
