@@ -120,8 +120,9 @@ def status(name, as_json, watch):
     workspace, _ = tools.workspace()
     name = name or ledger.only_run(workspace)
     if watch:
-        metric = ledger.open_run(workspace, name)[1].get("metric", "metric")
-        label = "val_" + {"roc_auc": "auc"}.get(metric, metric)
+        state = live_progress.read(workspace, name)  # a run that has not recorded its baseline yet has no ledger
+        metric = ledger.open_run(workspace, name)[1].get("metric", "metric") if state is None else ""
+        label = state["metric"] if state else "val_" + {"roc_auc": "auc"}.get(metric, metric)
         lines = lambda ws, n: [display.status_line(r, label) for r in _rows(ws, n)]
         live_progress.watch(workspace, name, Console(highlight=False, soft_wrap=True), lines)
         return
