@@ -30,6 +30,9 @@ def ws(tmp_path, heart_task, image):
     # These tests rely on the catalog's fixed order (a keep and a discard within a few iterations).
     toml = root / "arctl.toml"
     toml.write_text(toml.read_text().replace('kind = "auto"', 'kind = "catalog"', 1))
+    subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-qa", "--amend",
+                    "--no-edit"],
+                   cwd=root, check=True)  # a run starts only from a clean workspace
     arctl("prepare", "--data", str(HEART_DATA), "--no-check", cwd=root)
     return root
 

@@ -1,8 +1,9 @@
 """What an agent is told about earlier attempts, and nothing more.
 
 The agent is an optimiser, and any text that reaches it from a container that held real labels
-can carry those labels (a predictions header, stderr, an exit code). So every agent, in-process
-or jailed, is shown per attempt only:
+can carry those labels (a predictions header, stderr, an exit code). So a model agent (Claude, or a
+command in its jail) is shown per attempt only (arctl's own offline agents, catalog and compose, are
+deterministic host code and read the ledger rows):
 
 - its own hypothesis (written by the agent before anything ran);
 - one outcome code in arctl's own words: kept, discarded, failed, tripwire (and, from the agent's
