@@ -18,7 +18,7 @@ from arctl import evaluate, prepare, tasks
 from arctl.artifact import ROOT as ARTIFACT
 from arctl.sandbox import engine as docker_engine
 from arctl.sandbox import image as sandbox_image
-from arctl.sandbox import preread, runner
+from arctl.sandbox import preread
 from arctl.sandbox.policy import Limits
 
 HERE = Path(__file__).resolve().parent
@@ -43,7 +43,7 @@ def main() -> None:
     task = prepare.prepare(tasks.HEART, tasks.locate_data(tasks.HEART))
     on = Limits(deadline=300)
     off = dataclasses.replace(on, cache_defence=False)
-    preread.preread(engine, image, on, runner.HARNESS_DIR)  # the first pre-read of a cold image is not counted
+    preread.preread(engine, image, on)  # the first pre-read of a cold image is not counted
     rows = []
     for name, path in CANDIDATES.items():
         source = path.read_bytes()
@@ -57,7 +57,7 @@ def main() -> None:
         rows.append(f"| {name} | {args.repeats} | {on_s / off_s:.2f}× | {means['off']:.4f} | {means['on']:.4f} |")
         print(rows[-1], flush=True)
     t0 = time.monotonic()
-    stats = preread.preread(engine, image, on, runner.HARNESS_DIR)
+    stats = preread.preread(engine, image, on)
     preread_only = time.monotonic() - t0
     text = "\n".join([
         "", f"## 4. What the page-cache defences cost (measured {datetime.date.today()}, `python -m bench.defences`)",

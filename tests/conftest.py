@@ -14,7 +14,7 @@ from arctl.errors import ArctlError
 
 CANDIDATES = Path(__file__).resolve().parent / "candidates"
 REPO = Path(__file__).resolve().parents[1]
-__all__ = ["ARTIFACT", "CANDIDATES", "HEART_DATA", "REPO", "candidate"]
+__all__ = ["ARTIFACT", "CANDIDATES", "HEART_DATA", "REPO", "candidate", "own_leftovers"]
 
 
 def _heart_data() -> Path:
@@ -63,6 +63,15 @@ def image(engine):
     return tag
 
 
+def own_leftovers(engine) -> tuple[list, list]:
+    """Containers and volumes of this test process still on the engine (others may share the engine)."""
+    from arctl.sandbox.engine import OWNER, owner_label
+    from arctl.sandbox.policy import LABEL
+
+    mine = {"label": [LABEL, f"{OWNER}={owner_label()}"]}
+    return engine.containers.list(all=True, filters=mine), engine.volumes.list(filters=mine)
+
+
 def candidate(name: str, **replace: str) -> bytes:
     """A train.py from tests/candidates, with optional `NAME = value` lines replaced."""
     text = (CANDIDATES / name).read_text()
@@ -75,14 +84,11 @@ def candidate(name: str, **replace: str) -> bytes:
 def run_candidate(heart_task, engine, image):
     """Evaluate a candidate in the sandbox and check no container is left behind."""
     from arctl import evaluate
-    from arctl.sandbox.engine import OWNER, owner_label
     from arctl.sandbox.policy import Limits
 
     def run(source: bytes, **limits):
         result = evaluate.evaluate(source, heart_task, image, Limits(**{"deadline": 60, **limits}), engine=engine)
-        # Only this process's containers: the engine may be shared with other arctl processes.
-        left = engine.containers.list(all=True, filters={"label": f"{OWNER}={owner_label()}"})
-        assert left == [], f"containers left behind: {left}"
+        assert own_leftovers(engine) == ([], []), "containers or volumes left behind"
         return result
 
     return run

@@ -19,7 +19,7 @@ import pytest
 from arctl.sandbox import engine as docker_engine
 from arctl.sandbox import runner
 
-from conftest import ARTIFACT, REPO, candidate
+from conftest import ARTIFACT, REPO, candidate, own_leftovers
 
 pytestmark = pytest.mark.docker
 DEADLINE = 12
@@ -100,6 +100,8 @@ def test_network_probe_can_detect_a_network(heart_task, engine, image):
 
 
 def test_protected_paths_are_read_only(run_candidate, heart_task):
+    # Inside: the candidate fails if it can change anything in /in (its harness, job files, itself) or the image.
+    # Seen failing when /in's files were put in writable: "WROTE: /in/harness/run_job.py, ... /in/.ready".
     before = tree_sha256(runner.HARNESS_DIR), tree_sha256(heart_task.root)
     result = run_candidate(candidate("write_everywhere.py"))
     assert result.verdict == "ok", result.stderr_tail
@@ -215,7 +217,7 @@ def test_leftover_containers_of_a_dead_controller_are_removed(engine, image):
 
 def test_warm_containers_are_used_once_and_never_outlive_the_evaluation(heart_task, engine, image):
     from arctl import evaluate
-    from arctl.sandbox.policy import LABEL, Limits
+    from arctl.sandbox.policy import Limits
 
     limits = Limits(deadline=60)
     slots = runner.warm_up(engine, image, limits, 5).result()
@@ -225,10 +227,9 @@ def test_warm_containers_are_used_once_and_never_outlive_the_evaluation(heart_ta
                                engine=engine, warm=slots)
     assert result.verdict == "ok"
     assert all(job["phases"]["create"] < started for job in result.jobs.values())  # they were the warm ones
-    assert engine.containers.list(all=True, filters={"label": LABEL}) == []
-    assert not any(s.stage.exists() for s in slots)
+    assert own_leftovers(engine) == ([], [])  # containers, and their /in and /out volumes
     # A rejected candidate gives its warm containers back, unused.
     slots = runner.warm_up(engine, image, limits, 2).result()
     assert evaluate.evaluate(b"def oops(:\n", heart_task, image, limits, engine=engine, warm=slots).verdict == "rejected"
     assert not warm_ids & {c.id for c in engine.containers.list(all=True)}
-    assert engine.containers.list(all=True, filters={"label": LABEL}) == []
+    assert own_leftovers(engine) == ([], [])

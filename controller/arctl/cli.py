@@ -15,6 +15,7 @@ from arctl import clitools as tools
 from arctl import evaluate as evaluation
 from arctl import prepare as preparation
 from arctl.errors import ArctlError
+from arctl.sandbox import engine as docker_engine
 from arctl.sandbox import image as sandbox_image
 
 
@@ -141,7 +142,7 @@ def eval_command(target, as_json, with_test, deadline, memory_mib, cpus_per_job,
     if sandbox_image.find(engine, tag) is None:
         raise ArctlError(f"the sandbox image {tag} is missing: run `arctl prepare` again")
     with tools.console.status(f"evaluating {display.clean(label, 200)} in {limits.concurrency} concurrent containers"):
-        result = evaluation.evaluate(source, task, tag, limits, with_test=with_test, engine=engine)
+        result = evaluation.evaluate(source, task, tag, limits, with_test=with_test, engine=tools.pool(cfg, limits))
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -162,6 +163,19 @@ def image_build(base, wheelhouse, force):
     """Build the sandbox image (prints its tag on stdout)."""
     tag, _ = tools.ensure_image(tools.engine(), base, wheelhouse, force)
     click.echo(tag)
+
+
+@image.command(name="push")
+def image_push():
+    """Load the sandbox image into every engine of arctl.toml's [[engines]] that lacks it (from the first)."""
+    _, cfg = tools.workspace()
+    engines = tools.pool(cfg)
+    tag = sandbox_image.image_tag()
+    try:
+        for name, what in sandbox_image.push(engines, tag, progress=lambda line: tools.console.print(line, markup=False)):
+            click.echo(f"{name}: {what}")
+    except (sandbox_image.BuildFailed, docker_engine.EngineUnavailable) as e:
+        raise ArctlError(str(e)) from None
 
 
 @image.command(name="base")

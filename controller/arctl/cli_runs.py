@@ -11,6 +11,7 @@ from rich.text import Text
 
 from arctl import clitools as tools
 from arctl import display, feedback, ledger, paths, settings
+from arctl import progress as live_progress
 from arctl.errors import ArctlError
 
 
@@ -70,20 +71,39 @@ def run(name, kind, model, command, agent_paths, unjailed_agent, agent_safe_log,
                                patience=patience)
     out = Console(highlight=False, soft_wrap=True)
     label = "val_" + {"roc_auc": "auc"}.get(task.spec.metric, task.spec.metric)
+    engines = tools.pool(cfg)
+    tracker = live_progress.Tracker(workspace, name, task.spec.folds, label, _rows(workspace, name))
+    engines.listeners.append(tracker.job)
+
     def echo(row):
         if agent_safe_log:
             out.print(Text("\n".join(feedback.render_row(row, feedback.noise_step(loop.ledger.rows[0].folds)))))
+            tracker.row(row, "")  # the agent-safe log keeps the exact scores out of every file an agent may read
         else:
-            out.print(Text(display.status_line(row, label)))
+            line = display.status_line(row, label)
+            out.print(Text(line))
+            tracker.row(row, line)
 
     loop = ratchet.Ratchet(workspace, name, agent, cfg, rules, task, tag, echo=echo,
-                           say=lambda line: out.print(Text(display.clean(line))), engine=tools.engine())
-    loop.run()
+                           say=lambda line: out.print(Text(display.clean(line))), engine=engines)
+    reason = "ended by an error"
+    try:
+        with live_progress.LiveLine(out, tracker, enabled=not agent_safe_log):
+            reason = loop.run()
+    finally:
+        tracker.stopped(reason)
     if agent_safe_log:
         best, rows = loop.ledger.best(), loop.ledger.rows
         out.print(Text(f"best so far: {feedback.best_summary(best, rows[0], task.spec.metric)}" if best else "no best"))
     else:
         display.status(_table_console(), ledger.summary(workspace, name), name)
+
+
+def _rows(workspace, name) -> list:
+    try:
+        return ledger.open_run(workspace, name)[0].rows
+    except ArctlError:
+        return []  # a new run
 
 
 def _table_console() -> Console:
@@ -93,11 +113,20 @@ def _table_console() -> Console:
 @click.command()
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the ledger summary as JSON on stdout.")
-def status(name, as_json):
+@click.option("--watch", is_flag=True, help="Follow the run from another shell until it stops: its new iterations "
+              "and what it is doing now (a live line in a terminal, plain lines otherwise).")
+def status(name, as_json, watch):
     """Show the iterations of run NAME (the only run, when there is one), the best so far, time and cost,
     and what the data lint found when the task was prepared."""
     workspace, _ = tools.workspace()
     name = name or ledger.only_run(workspace)
+    if watch:
+        state = live_progress.read(workspace, name)  # a run that has not recorded its baseline yet has no ledger
+        metric = ledger.open_run(workspace, name)[1].get("metric", "metric") if state is None else ""
+        label = state["metric"] if state else "val_" + {"roc_auc": "auc"}.get(metric, metric)
+        lines = lambda ws, n: [display.status_line(r, label) for r in _rows(ws, n)]
+        live_progress.watch(workspace, name, Console(highlight=False, soft_wrap=True), lines)
+        return
     s = ledger.summary(workspace, name)
     try:
         s["data_lint"] = list(tools.prepared(workspace)[0].findings)

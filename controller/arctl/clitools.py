@@ -79,6 +79,13 @@ def engine():
         raise ArctlError(str(e)) from None
 
 
+def pool(cfg: settings.Settings, limits=None):
+    """The engines of arctl.toml's [[engines]] (the local engine alone by default), as one pool of job slots."""
+    from arctl.sandbox import pool as sandbox_pool
+
+    return sandbox_pool.build(list(cfg.engines), (limits or cfg.limits()).concurrency)
+
+
 def ensure_image(engine, base: str, wheelhouse: Path | None, force: bool = False) -> tuple[str, str]:
     tag = sandbox_image.image_tag()
     if force or sandbox_image.find(engine, tag) is None:

@@ -58,6 +58,8 @@ def checks(workspace: Path) -> list[Check]:
                              "run `arctl prepare` again"))
     except ArctlError as e:
         out.append(Check(False, "prepared data", str(e), "run `arctl prepare` in the workspace"))
+    if cfg.engines:
+        out += engine_checks(cfg, tag)
     key = bool(os.environ.get("ANTHROPIC_API_KEY"))
     kind = cfg.agent.kind if cfg.agent.kind != "auto" else ("claude" if key else "compose")
     if kind == "claude":
@@ -72,4 +74,28 @@ def checks(workspace: Path) -> list[Check]:
     out.append(Check(not problem, "agent jail", problem or "bubblewrap works: command agents run jailed",
                      "apt-get install bubblewrap (in a container: allow user namespaces), or accept the risk with "
                      "`arctl run --unjailed-agent`"))
+    return out
+
+
+def engine_checks(cfg: settings.Settings, tag: str) -> list[Check]:
+    """Every engine of [[engines]]: does it answer, and does it hold the very image the first one has."""
+    from arctl.sandbox import pool as sandbox_pool
+
+    out: list[Check] = []
+    engines = sandbox_pool.build(list(cfg.engines), cfg.limits().concurrency)
+    reference = None
+    for engine in engines.engines:
+        what = f"engine {engine.name}"
+        try:
+            info = engine.client.version()
+        except docker_engine.EngineUnavailable as e:
+            out.append(Check(False, what, str(e).split(". ")[0], "start it, or remove it from [[engines]] in arctl.toml"))
+            continue
+        found = sandbox_image.find(engine.client, tag)
+        reference = reference or (found.id if found is not None else None)
+        if found is None or found.id != reference:
+            out.append(Check(False, what, f"{info.get('Version')}, {engine.slots} slots; image {tag} "
+                             + ("missing" if found is None else f"differs ({found.id[:19]})"), "run `arctl image push`"))
+        else:
+            out.append(Check(True, what, f"{info.get('Version')}, {engine.slots} slots, image {found.id[:19]}"))
     return out

@@ -16,6 +16,7 @@ from arctl import checks, paths, scoring
 from arctl.prepare import TEST_JOB, PreparedTask
 from arctl.sandbox import engine as docker_engine
 from arctl.sandbox import image as sandbox_image
+from arctl.sandbox import pool as sandbox_pool
 from arctl.sandbox import preread, runner
 from arctl.sandbox.policy import Limits
 from arctl.sandbox.verdict import Verdict, worst
@@ -72,17 +73,19 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits,
     problems = checks.static_problems(source)
     if problems:
         if warm:
-            runner.discard(engine or docker_engine.client(), image, warm)
+            runner.discard(engine, image, warm)
         result.verdict, result.reason = Verdict.REJECTED, "; ".join(problems)
         return result
 
-    engine = engine or docker_engine.client()
-    docker_engine.remove_leftovers(engine)
-    result.image_id = engine.images.get(image).id
-    result.libraries = sandbox_image.versions(engine, result.image_id, paths.home() / "images")
+    engine = sandbox_pool.of(engine, limits.concurrency)  # one docker client, or the settings' pool of engines
+    for client in engine.clients():
+        docker_engine.remove_leftovers(client)
+    result.image_id = engine.first_live().images.get(image).id
+    result.libraries = sandbox_image.versions(engine.first_live(), result.image_id, paths.home() / "images")
     result.data_sha256 = task.jobs_sha256()
     if limits.cache_defence and not isinstance(warm, preread.Warmed):  # no read of the image may be news to the cache
-        preread.preread(engine, image, limits, runner.HARNESS_DIR)
+        for client in engine.clients():  # each engine's host has its own page cache
+            preread.preread(client, image, limits)
     jobs = [runner.Job(j, task.job_dir(j)) for j in task.fold_jobs]
     if with_test:
         jobs.append(runner.Job(TEST_JOB, task.job_dir(TEST_JOB)))
@@ -107,7 +110,8 @@ def evaluate(source: bytes, task: PreparedTask, image: str, limits: Limits,
                 else:
                     result.fold_scores[name] = value
         result.jobs[name] = {"verdict": str(out.verdict), "seconds": round(out.seconds, 3), "exit_code": out.exit_code,
-                             "reason": clean(out.reason, 1024), "phases": out.phases}
+                             "reason": clean(out.reason, 1024), "phases": out.phases, "engine": out.engine,
+                             **({"attempts": out.attempts} if out.attempts else {})}
     folds = [outcomes[j] for j in task.fold_jobs]
     telling = next(o for o in folds if o.verdict is worst(o.verdict for o in folds))
     result.stderr_tail = telling.stderr_tail

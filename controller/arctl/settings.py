@@ -13,6 +13,7 @@ from pathlib import Path
 
 from arctl.errors import ArctlError
 from arctl.sandbox.policy import Limits, MiB
+from arctl.sandbox.pool import EngineSpec
 
 FILE = "arctl.toml"
 AGENT_KINDS = ("auto", "claude", "command", "compose", "catalog")
@@ -59,6 +60,7 @@ class Settings:
     agent: Agent = Agent()
     accept: Accept = Accept()
     sandbox: Sandbox = Sandbox()
+    engines: tuple[EngineSpec, ...] = ()  # [[engines]]: none means the local engine alone
 
     def limits(self) -> Limits:
         return dataclasses.replace(_LIMITS, deadline=self.budget.deadline, memory=self.budget.memory_mib * MiB,
@@ -132,14 +134,15 @@ def load(workspace: Path) -> Settings:
         raise ArctlError(f"{path} is not valid TOML: {e}. Fix that line and run the command again.") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ArctlError(f"{path} cannot be read: {e}") from None
-    unknown = sorted(set(raw) - {"task", *_TABLES})
+    unknown = sorted(set(raw) - {"task", "engines", *_TABLES})
     if unknown:
         raise ArctlError(f"{path}: unknown table(s) {', '.join(unknown)}; the tables are [task], "
-                         + ", ".join(f"[{t}]" for t in _TABLES))
+                         + ", ".join(f"[{t}]" for t in _TABLES) + ", [[engines]]")
     task = raw.get("task") or {"name": "heart"}
     if not isinstance(task, dict):
         raise ArctlError(f"{path}: task must be a table ([task])")
-    settings = Settings(task=task, **{name: _table(path, name, cls, raw.get(name, {})) for name, cls in _TABLES.items()})
+    settings = Settings(task=task, engines=_engines(path, raw.get("engines", [])),
+                        **{name: _table(path, name, cls, raw.get(name, {})) for name, cls in _TABLES.items()})
     if settings.accept.rule not in RULES:
         raise ArctlError(f"{path}: accept.rule must be one of {', '.join(RULES)}, not {settings.accept.rule!r}")
     if settings.agent.kind not in AGENT_KINDS:
@@ -150,6 +153,23 @@ def load(workspace: Path) -> Settings:
     if settings.budget.deadline <= 0 or settings.budget.memory_mib <= 0 or settings.budget.cpus_per_job <= 0:
         raise ArctlError(f"{path}: budget values must be positive")
     return settings
+
+
+def _engines(path: Path, values) -> tuple[EngineSpec, ...]:
+    """[[engines]]: url ("" or absent: the local engine; ssh://user@host; tcp://host:2376), slots, name, tls_cert_path."""
+    if not isinstance(values, list):
+        raise ArctlError(f"{path}: engines must be an array of tables ([[engines]])")
+    specs = tuple(_table(path, "engines", EngineSpec, v) for v in values)
+    for spec in specs:
+        if spec.url and not spec.url.startswith(("ssh://", "tcp://", "unix://", "http://", "https://")):
+            raise ArctlError(f"{path}: engines.url {spec.url!r} is not a Docker address: use ssh://user@host, "
+                             "tcp://host:2376 (with tls_cert_path) or unix:///path/to/docker.sock")
+        if spec.slots < 0:
+            raise ArctlError(f"{path}: engines.slots must be 0 (the CPU budget's share) or more")
+    names = [s.label for s in specs]
+    if len(set(names)) != len(names):
+        raise ArctlError(f"{path}: two [[engines]] have the same name or url; give each a distinct name")
+    return specs
 
 
 def _table(path: Path, name: str, cls, values):

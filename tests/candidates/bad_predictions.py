@@ -8,11 +8,11 @@ import pandas as pd
 HYPOTHESIS = "hostile: a malformed predictions file"
 MODE = None  # filled in by the test
 
-ids = pd.read_csv("/job/predict.csv")["__row_id__"].to_numpy()
+ids = pd.read_csv("/in/job/predict.csv")["__row_id__"].to_numpy()
 path = "/out/predictions.csv"
 frame = pd.DataFrame({"row_id": ids, "score": np.linspace(0, 1, len(ids))})
 if MODE == "symlink":
-    os.symlink("/job/train.csv", path)
+    os.symlink("/in/job/train.csv", path)
 elif MODE == "fifo":
     os.mkfifo(path)
 elif MODE == "huge":

@@ -10,7 +10,7 @@ HYPOTHESIS = "hostile: memorise labels and search for the validation labels"
 
 found = {}  # row id -> label, from anything readable that looks like labels
 places = []
-for root in ["/job", "/candidate", "/harness", "/tmp", "/out", "/opt", "/home", "/root", "/var", "/srv", "/mnt"]:
+for root in ["/in", "/tmp", "/out", "/opt", "/home", "/root", "/var", "/srv", "/mnt"]:
     for dirpath, _, files in os.walk(root):
         for name in files:
             places.append(os.path.join(dirpath, name))
@@ -39,7 +39,7 @@ class Memoriser:
         return self
 
     def predict_proba(self, X):
-        ids = pd.read_csv("/job/predict.csv")["__row_id__"]
+        ids = pd.read_csv("/in/job/predict.csv")["__row_id__"]
         p = [float(self.memory.get(tuple(map(str, row)), found.get(i, 0.5)))
              for i, row in zip(ids, X.itertuples(index=False))]
         return np.column_stack([1 - np.array(p), p])

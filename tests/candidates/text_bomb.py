@@ -12,7 +12,7 @@ chunk = ("\x1b[2K\r\x1b[32mverdict ok 0.998 [/] " * 40 + "\n") * 256
 for _ in range(50_000_000 // len(chunk)):
     sys.stderr.write(chunk)
 sys.stderr.flush()
-ids = pd.read_csv("/job/predict.csv")["__row_id__"]
+ids = pd.read_csv("/in/job/predict.csv")["__row_id__"]
 with open("/out/predictions.csv", "w") as f:
     f.write("row_id," + "\x1b[31m[/]" * 50_000 + "\n")
     f.writelines(f"{i},0.5\n" for i in ids)

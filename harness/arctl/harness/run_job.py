@@ -1,8 +1,8 @@
 """Run one sandbox job: fit the candidate on the job's training rows, predict its other rows.
 
-Runs inside the container with /job, /candidate and /harness mounted read-only and /out
-writable. It never computes a metric and imports nothing from arctl's host code: the
-host scores the predictions file with labels this container never sees.
+Runs inside the container with its job, the candidate and itself read-only beside each other
+(/in/job, /in/candidate, /in/harness) and /out writable. It never computes a metric and imports
+nothing from arctl's host code: the host scores the predictions file with labels this container never sees.
 
 Prediction format by task type (after row_id): binary `score` (probability of class 1),
 multiclass `p0..pK-1` (probability of each encoded class), regression `value`.
@@ -26,7 +26,7 @@ PHASES["imported"] = time.time()
 
 def wait_for_job():
     """Warm up while the host has not handed over the job yet: import what candidates commonly
-    use, then wait for the go signal (the host writes /job/.ready after the job's files)."""
+    use, then wait for the go signal (the host puts .ready beside job/ after the job's files)."""
     for name in ("sklearn.base", "sklearn.pipeline", "sklearn.compose", "sklearn.preprocessing", "sklearn.impute",
                  "sklearn.linear_model", "sklearn.ensemble", "sklearn.metrics"):
         try:
@@ -34,11 +34,14 @@ def wait_for_job():
         except ImportError:
             pass
     PHASES["warm"] = time.time()
-    while not os.path.exists(f"{JOB}/.ready"):
+    while not os.path.exists(os.path.join(ROOT, ".ready")):
         time.sleep(0.005)
     PHASES["released"] = time.time()
 
-JOB, CANDIDATE, OUT = "/job", "/candidate/train.py", "/out"
+# The job's inputs sit beside the harness: /in/{harness,candidate,job} when arctl puts them in through
+# the Docker API, /{harness,candidate,job} when compose.yaml mounts them.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+JOB, CANDIDATE, OUT = os.path.join(ROOT, "job"), os.path.join(ROOT, "candidate", "train.py"), "/out"
 
 
 def load_candidate(path):

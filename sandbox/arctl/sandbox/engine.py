@@ -1,4 +1,5 @@
-"""The Docker engine jobs run on: connecting to it, and the janitor that removes what dead runs left."""
+"""The Docker engine jobs run on: connecting to it, and the janitor that removes what dead runs left
+(containers and volumes, both labelled with the arctl process that made them)."""
 
 from __future__ import annotations
 
@@ -34,20 +35,21 @@ def owner_label() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def remove_leftovers(engine: docker.DockerClient) -> int:
-    """Remove job containers left by arctl processes of this host that no longer run.
+def left_behind(labels: dict) -> bool:
+    """Made by an arctl process of this host that no longer runs, or with no owner at all. A remote engine of
+    the pool may be shared: what another host's arctl made is that host's to clean up."""
+    name, _, pid = (labels or {}).get(OWNER, "").rpartition(":")
+    if name and name != socket.gethostname():
+        return False
+    return not (pid.isdigit() and _alive(int(pid)))
 
-    Only those: an engine may be shared with arctl processes on other hosts (whose liveness this
-    host cannot see) and with other runs here; a container whose owner it cannot read is left alone.
-    """
+
+def remove_leftovers(engine: docker.DockerClient) -> int:
+    """Remove job containers and their volumes left by arctl processes of this host that no longer run."""
     removed = 0
-    host = socket.gethostname()
-    # Another process's janitor may be removing the same leftovers: a container gone between the listing and
-    # its inspection, or already being removed, is not an error.
-    for c in engine.containers.list(all=True, filters={"label": LABEL}, ignore_removed=True):
-        owner = c.labels.get(OWNER, "")
-        name, _, pid = owner.rpartition(":")
-        if name != host or not pid.isdigit() or _alive(int(pid)):
+    # sparse: no inspect per container, which would fail for one another process's janitor removes meanwhile
+    for c in engine.containers.list(all=True, filters={"label": LABEL}, sparse=True):
+        if not left_behind(c.attrs.get("Labels")):
             continue
         try:
             c.remove(force=True)
@@ -57,16 +59,29 @@ def remove_leftovers(engine: docker.DockerClient) -> int:
         except docker.errors.APIError as e:
             if e.status_code != 409:  # 409: its removal is already in progress
                 raise
+    for v in engine.volumes.list(filters={"label": LABEL}):
+        if left_behind(v.attrs.get("Labels")):
+            _remove_volume(v)
     return removed
 
 
-def remove_own(engine: docker.DockerClient) -> None:
-    """Kill and remove this process's job containers (abandoning a candidate)."""
-    for c in engine.containers.list(all=True, filters={"label": f"{OWNER}={owner_label()}"}):
-        try:
-            c.remove(force=True)
-        except docker.errors.NotFound:
-            pass
+def remove_own(engine) -> None:
+    """Kill and remove this process's job containers and volumes (abandoning a candidate), on every engine."""
+    for client in engine.clients() if hasattr(engine, "clients") else [engine]:
+        for c in client.containers.list(all=True, filters={"label": f"{OWNER}={owner_label()}"}):
+            try:
+                c.remove(force=True)
+            except docker.errors.NotFound:
+                pass
+        for v in client.volumes.list(filters={"label": f"{OWNER}={owner_label()}"}):
+            _remove_volume(v)
+
+
+def _remove_volume(volume) -> None:
+    try:
+        volume.remove(force=True)
+    except docker.errors.APIError:
+        pass  # gone, or still held by a container that is being removed
 
 
 def _alive(pid: int) -> bool:

@@ -94,6 +94,31 @@ def ensure(engine: docker.DockerClient, base: str, wheelhouse: Path | None, forc
     return (*build(engine, base, wheelhouse, progress), True)
 
 
+def push(pool, tag: str, progress: Callable[[str], None] = lambda line: None):
+    """Load the image `tag` from the pool's first engine into each other engine that lacks it.
+
+    The archive streams from one engine to the other (save, then load) and keeps the image id,
+    so every engine runs the very same image. Yields (engine, what happened) as each is done.
+    """
+    source = find(pool.primary, tag)
+    if source is None:
+        raise BuildFailed(f"the image {tag} is not on the first engine ({pool.engines[0].name}): build it there "
+                          "first (`arctl image build`)")
+    yield pool.engines[0].name, f"has {tag} ({source.id[:19]})"
+    for engine in pool.engines[1:]:
+        found = find(engine.client, tag)
+        if found is not None and found.id == source.id:
+            yield engine.name, f"has {tag} already"
+            continue
+        progress(f"loading {tag} into {engine.name} …")
+        engine.client.images.load(source.save(named=True))
+        loaded = engine.client.images.get(tag)
+        if loaded.id != source.id:
+            raise BuildFailed(f"{engine.name} holds {tag} as {loaded.id[:19]}, not {source.id[:19]}; remove it there "
+                              "and push again")
+        yield engine.name, f"loaded {tag} ({loaded.id[:19]})"
+
+
 def base_image(engine: docker.DockerClient, mirror: str = "http://deb.debian.org/debian",
                progress: Callable[[str], None] = lambda line: None) -> str:
     """A base for the sandbox image on this engine: the registry's python:3.11-slim when it can be had,

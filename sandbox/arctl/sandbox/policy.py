@@ -67,10 +67,23 @@ def create(engine, image: str, command: list[str], kwargs: dict):
     return engine.containers.get(engine.api.create_container(**args)["Id"])
 
 
+def outbox_options(limits: Limits) -> dict:
+    """The job's one writable directory, /out: a tmpfs volume the kernel caps in bytes and entries.
+
+    One page of headroom over the cap lets the host tell "reached the cap" (refused) from "wrote
+    up to it"; the volume is owned by the job's user and readable by the host after exit."""
+    return {"type": "tmpfs", "device": "tmpfs",
+            "o": f"size={limits.out_size + OUT_HEADROOM},nr_inodes={limits.out_entries + 2},uid=65534,gid=65534,"
+                 "mode=0700,noexec,nosuid,nodev"}
+
+
+OUT_HEADROOM = 1 * MiB
+
+
 def container_kwargs(limits: Limits, mounts: dict[str, tuple[str, str]], labels: dict[str, str]) -> dict:
     """docker `containers.create` arguments for one job.
 
-    mounts maps a host path to (container path, "ro" | "rw").
+    mounts maps a volume name (or a host path) to (container path, "ro" | "rw").
     """
     threads = str(max(1, int(limits.cpus_per_job)))
     return dict(

@@ -20,6 +20,7 @@ import requests.exceptions
 from arctl.sandbox import runner
 from arctl.sandbox.engine import OWNER, owner_label
 from arctl.sandbox.policy import Limits, container_kwargs, create
+from arctl.sandbox.pool import of as pool_of
 
 # Every regular file a job could open (as the same user), read to its end; mounts of the job excluded.
 SCRIPT = r"""
@@ -45,10 +46,11 @@ print(json.dumps({"files": files, "bytes": size}))
 TIMEOUT = 300  # seconds; the first pre-read of a cold image reads it all from disk
 
 
-def preread(engine: docker.DockerClient, image: str, limits: Limits, harness_dir) -> dict:
-    """Read every file of the image (and the harness) once; returns {"files", "bytes"} read."""
+def preread(engine: docker.DockerClient, image: str, limits: Limits, harness_dir=None) -> dict:
+    """Read every file of the image once; returns {"files", "bytes"} read. (Each job gets its own copy of
+    the harness in its own volume, so the harness is no shared file; harness_dir is not used.)"""
     limits = dataclasses.replace(limits, cpus_per_job=limits.cpu_budget)  # before any job runs: all the CPUs
-    kwargs = container_kwargs(limits, {str(harness_dir): ("/harness", "ro")}, {OWNER: owner_label()})
+    kwargs = container_kwargs(limits, {}, {OWNER: owner_label()})
     container = create(engine, image, ["python3", "-c", SCRIPT], kwargs)
     try:
         container.start()
@@ -75,7 +77,8 @@ def warm_up(engine: docker.DockerClient, image: str, limits: Limits, n: int) -> 
     """
     def start() -> Warmed:
         if limits.cache_defence:
-            preread(engine, image, limits, runner.HARNESS_DIR)
+            for client in pool_of(engine, limits.concurrency).clients():  # each engine's host has its own cache
+                preread(client, image, limits)
         return Warmed(runner.warm_up(engine, image, limits, n).result())
 
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)

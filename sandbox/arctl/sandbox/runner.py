@@ -1,7 +1,8 @@
 """Run sandbox jobs: one fresh hardened container per job, a host-enforced deadline, a verdict.
 
-The host never runs candidate code; it starts containers, watches the clock and the output
-directory, kills on breach, and reads outputs only after the container has exited.
+The host never runs candidate code; it starts containers, puts the job's files in and takes the
+predictions out through the Docker API (transfer.py), so any engine of the pool works alike,
+watches the clock, kills on breach, and reads outputs only after the container has exited.
 """
 
 from __future__ import annotations
@@ -9,36 +10,31 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import json
-import os
-import shutil
-import stat
-import tempfile
+import tarfile
 import threading
 import time
-from importlib import resources
 from pathlib import Path
 
 import docker
 import docker.errors
 import requests.exceptions
 
-from arctl import scoring
-from arctl.sandbox.engine import OWNER, owner_label
-from arctl.sandbox.policy import Limits, container_kwargs, create
+from arctl.sandbox import transfer
+from arctl.sandbox.policy import OUT_HEADROOM, Limits
+from arctl.sandbox.pool import Engine, EngineLost, Pool
+from arctl.sandbox.pool import of as pool_of
+from arctl.sandbox.slots import HARNESS_DIR, INFRA, Slot, discard, start_slots, warm_up  # noqa: F401 (warm_up: callers)
 from arctl.sandbox.verdict import Verdict
 
-HARNESS_DIR = Path(str(resources.files("arctl.harness")))  # mounted read-only at /harness
-COMMAND = ["python3", "-s", "-B", "/harness/run_job.py"]
 TAIL_LINES = 50
 TAIL_BYTES = 8192
-READY = ".ready"  # written last into a waiting container's /job: the go signal
-POLL = 0.05  # how often the host checks the clock and the output directory
+POLL = 1.0  # longest single wait on the engine; the deadline is checked between waits
 
 
 @dataclasses.dataclass(frozen=True)
 class Job:
     name: str
-    job_dir: Path  # mounted read-only at /job
+    job_dir: Path  # its files go into the container's /in/job
 
 
 @dataclasses.dataclass
@@ -54,129 +50,124 @@ class JobResult:
     # Wall-clock marks: the host's (create, started, exited, removed) and the harness's own
     # (start, imported, loaded, fitted). Informative only (benchmarks); never used for scoring.
     phases: dict[str, float] = dataclasses.field(default_factory=dict)
+    engine: str = ""  # the engine that ran the job to its verdict
+    attempts: list[dict] = dataclasses.field(default_factory=list)  # earlier tries lost with their engine (infra)
 
 
-@dataclasses.dataclass
-class Slot:
-    """A started container waiting for its one job, with its empty staging directories."""
-
-    container: object
-    stage: Path
-    phases: dict[str, float]
-
-    @property
-    def out_dir(self) -> Path:
-        return self.stage / "out"
-
-
-def start_slot(engine: docker.DockerClient, image: str, limits: Limits) -> Slot:
-    """Start a container that warms up and waits, with empty /job and /candidate mounts."""
-    stage = Path(tempfile.mkdtemp(prefix="arctl-job-"))
-    os.chmod(stage, 0o755)
-    for name, mode in (("out", 0o777), ("job", 0o755), ("candidate", 0o755)):  # the job runs as nobody
-        (stage / name).mkdir()
-        os.chmod(stage / name, mode)
-    mounts = {
-        str(HARNESS_DIR): ("/harness", "ro"),
-        str(stage / "candidate"): ("/candidate", "ro"),
-        str(stage / "job"): ("/job", "ro"),
-        str(stage / "out"): ("/out", "rw"),
-    }
-    phases = {"create": time.time()}
-    container = create(engine, image, [*COMMAND, "--wait"], container_kwargs(limits, mounts, {OWNER: owner_label()}))
-    slot = Slot(container, stage, phases)
-    try:
-        container.start()
-    except docker.errors.DockerException:
-        discard(engine, image, [slot])
-        raise
-    phases["started"] = time.time()
-    return slot
-
-
-def warm_up(engine: docker.DockerClient, image: str, limits: Limits, n: int) -> concurrent.futures.Future:
-    """Start n waiting containers in the background (e.g. during the agent's turn); a future of slots."""
-    def start_all() -> list[Slot]:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, n)) as starters:
-            return list(starters.map(lambda _: start_slot(engine, image, limits), range(n)))
-
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(start_all)
-    pool.shutdown(wait=False)
-    return future
-
-
-def discard(engine: docker.DockerClient, image: str, slots: list[Slot]) -> None:
-    """Remove slots that were never handed a job."""
-    for slot in slots:
-        _remove(slot.container)
-        _remove_dir(engine, image, slot.out_dir)
-        shutil.rmtree(slot.stage, ignore_errors=True)
-
-
-def run_jobs(engine: docker.DockerClient, image: str, candidate_dir: Path, jobs: list[Job],
+def run_jobs(engine, image: str, candidate_dir: Path, jobs: list[Job],
              limits: Limits, warm: list[Slot] | None = None) -> dict[str, JobResult]:
-    """Run every job of one candidate within the CPU budget, all under one deadline.
+    """Run every job of one candidate, spread over the pool's engines, all under one deadline.
 
     Every job gets its own container, started ahead (warm) or now, that warms up (interpreter,
-    library imports) while it waits with empty /job and /candidate mounts; a semaphore hands out
-    at most `concurrency` jobs at a time, so fits stay within the CPU budget while the other
-    containers get ready. Each container runs one job and is then removed: none is ever reused.
+    library imports) while it waits with an empty /in; each engine's slots bound how many fit at
+    once, so fits stay within its CPU budget while the other containers get ready. Each container
+    runs one job and is then removed: none is ever reused. A job whose engine stops answering is
+    run again on another engine (attempts record the loss); when none is left, EngineLost is raised.
     """
+    pool = pool_of(engine, limits.concurrency)
     deadline = time.monotonic() + limits.deadline
-    gate = threading.Semaphore(limits.concurrency)
-    slots = list(warm or [])
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(jobs))) as pool:
-        futures = {job.name: pool.submit(run_job, engine, image, candidate_dir, job, limits, deadline, gate,
-                                         slots.pop() if slots else None)
-                   for job in jobs}
+    source = (candidate_dir / "train.py").read_bytes()
+    warm = list(warm or [])
+    usable = [s for s in warm if s.engine.alive][:len(jobs)]
+    discard(engine, image, [s for s in warm if s not in usable])
+    cold = jobs[len(usable):]
+    engines = pool.spread(len(cold)) if cold else []
+    groups = {e.name: [x for x in engines if x is e] for e in engines}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(jobs) + len(groups))) as threads:
+        batches = {name: threads.submit(start_slots, g[0], image, limits, len(g)) for name, g in groups.items()}
+        handed: list = [*usable, *((batches[e.name], e) for e in engines)]
+        futures = {job.name: threads.submit(run_job, pool, image, source, job, limits, deadline, start)
+                   for job, start in zip(jobs, handed, strict=True)}
         results = {name: f.result() for name, f in futures.items()}
-    discard(engine, image, slots)
     return results
 
 
-def run_job(engine: docker.DockerClient, image: str, candidate_dir: Path, job: Job, limits: Limits,
-            deadline: float, gate: threading.Semaphore | None = None, slot: Slot | None = None) -> JobResult:
+def run_job(pool: Pool, image: str, source: bytes, job: Job, limits: Limits, deadline: float,
+            start=None) -> JobResult:
+    """One job to its verdict; start is a warm Slot, or (future of a batch of slots, engine) to take one from."""
+    attempts: list[dict] = []
+    began = time.monotonic()
+    engine = start.engine if isinstance(start, Slot) else start[1] if start else pool.spread(1)[0]
+    while True:
+        tried = time.monotonic()
+        try:
+            slot = _take(start, engine, image, limits)
+            start = None
+            result = _run_on(slot, image, source, job, limits, deadline, pool)
+            result.engine, result.attempts, result.seconds = engine.name, attempts, time.monotonic() - began
+            pool.notify("done", job.name, verdict=str(result.verdict), engine=engine.name)
+            return result
+        except INFRA as e:
+            if not isinstance(e, EngineLost) and engine.answers():
+                raise
+            pool.lost(engine)
+            attempts.append({"engine": engine.name, "verdict": str(Verdict.INFRA),
+                             "reason": f"the engine stopped answering: {type(e).__name__}"})
+            engine = pool.spread(1, avoid=frozenset(a["engine"] for a in attempts))[0]  # EngineLost when none is left
+            start = None
+            deadline += time.monotonic() - tried  # the time lost with the engine is the job's to have again
+
+
+def _take(start, engine: Engine, image: str, limits: Limits) -> Slot:
+    if isinstance(start, Slot):
+        if _running(start.container):
+            return start
+        discard(engine, image, [start])
+    elif start is not None:
+        batch = start[0].result()  # raises the batch's start failure
+        with _TAKE:
+            for slot in batch:
+                if not getattr(slot, "taken", False):
+                    slot.taken = True
+                    return slot
+    return start_slots(engine, image, limits, 1)[0]
+
+
+_TAKE = threading.Lock()
+
+
+def _run_on(slot: Slot, image: str, source: bytes, job: Job, limits: Limits, deadline: float,
+            pool: Pool) -> JobResult:
     start = time.monotonic()
+    engine, container, phases = slot.engine, slot.container, slot.phases
     if start >= deadline:
-        if slot is not None:
-            discard(engine, image, [slot])
-        return JobResult(job.name, Verdict.TIMEOUT, None, 0.0, reason="the candidate's deadline passed before this job started")
-    gate = gate or threading.Semaphore(1)
-    if slot is not None and not _running(slot.container):
         discard(engine, image, [slot])
-        slot = None
-    slot = slot or start_slot(engine, image, limits)
-    container, out_dir, phases = slot.container, slot.out_dir, slot.phases
+        return JobResult(job.name, Verdict.TIMEOUT, None, 0.0, reason="the candidate's deadline passed before this job started")
     acquired = False
     try:
-        acquired = gate.acquire(timeout=max(0.0, deadline - time.monotonic()))
+        acquired = engine.gate.acquire(timeout=max(0.0, deadline - time.monotonic()))
         if acquired:
-            _hand_over(candidate_dir, job.job_dir, slot.stage / "candidate", slot.stage / "job")
+            with transfer.job_archive(source, job.job_dir) as archive:
+                container.put_archive(transfer.INBOX, archive)
             phases["handed"] = time.time()
-        killed_for, peak = _watch(container, out_dir, limits, deadline)
+            pool.notify("handed", job.name, engine=engine.name)
+        timed_out = _watch(engine, container, deadline)
         phases["exited"] = time.time()
         container.reload()
         state = container.attrs["State"]
-        seconds = time.monotonic() - start
         exit_code = state.get("ExitCode")
         tail = _stderr_tail(container)
-        result = JobResult(job.name, Verdict.OK, exit_code, seconds, tail, peak_out_bytes=peak, phases=phases)
-        phases.update(_harness_phases(out_dir))
-        if killed_for == "timeout":
+        result = JobResult(job.name, Verdict.OK, exit_code, time.monotonic() - start, tail, phases=phases)
+        if timed_out:
             result.verdict, result.reason = Verdict.TIMEOUT, f"killed at the deadline ({limits.deadline:g} s for the candidate)"
-        elif killed_for:
-            result.verdict, result.reason = Verdict.INVALID, killed_for
+            return result
+        box = _outbox(container, limits)
+        result.peak_out_bytes = box.used
+        phases.update(_harness_phases(box))
+        if box.used > limits.out_size or box.entries > limits.out_entries:
+            result.verdict, result.reason = Verdict.INVALID, (
+                f"the output directory outgrew its cap ({box.used} bytes in {box.entries} entries; "
+                f"at most {limits.out_size} bytes in {limits.out_entries} entries)")
         elif state.get("OOMKilled"):
             result.verdict, result.reason = Verdict.OOM, f"killed for exceeding the memory limit ({limits.memory // 2**20} MiB)"
         elif exit_code != 0:
             result.verdict, result.reason = Verdict.CRASHED, f"exited with code {exit_code}"
         else:
-            _collect(result, out_dir, limits)
+            _collect(result, box)
         return result
     finally:
         if acquired:
-            gate.release()
+            engine.gate.release()
         discard(engine, image, [slot])
         phases["removed"] = time.time()
 
@@ -189,54 +180,34 @@ def _running(container) -> bool:
         return False
 
 
-def _hand_over(candidate_dir: Path, job_dir: Path, cand_in: Path, job_in: Path) -> None:
-    """Give a waiting container its job: the candidate, the job's files, then the go signal."""
-    shutil.copy(candidate_dir / "train.py", cand_in / "train.py")
-    for f in job_dir.iterdir():
-        try:
-            os.link(f, job_in / f.name)  # read-only inside; no copy of a large dataset
-        except OSError:
-            shutil.copy(f, job_in / f.name)
-    (job_in / ".go.tmp").write_text("")
-    os.replace(job_in / ".go.tmp", job_in / READY)
-
-
-def _watch(container, out_dir: Path, limits: Limits, deadline: float) -> tuple[str, int]:
-    """Wait for exit; kill at the deadline or when the output directory outgrows its cap."""
-    peak = 0
+def _watch(engine: Engine, container, deadline: float) -> bool:
+    """Wait for exit; kill at the deadline (True). An engine that stops answering raises EngineLost."""
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             _kill(container)
-            return "timeout", peak
+            return True
         try:
             container.wait(timeout=min(POLL, remaining))
-            return "", max(peak, _dir_usage(out_dir, limits)[0])
-        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            return False
+        except requests.exceptions.ReadTimeout:
             pass
-        used, entries = _dir_usage(out_dir, limits)
-        peak = max(peak, used)
-        if used > limits.out_size or entries > limits.out_entries:
-            _kill(container)
-            return (f"the output directory outgrew its cap ({used} bytes in {entries} entries; "
-                    f"at most {limits.out_size} bytes in {limits.out_entries} entries)"), peak
+        except requests.exceptions.ConnectionError:
+            if not engine.answers():
+                raise EngineLost(f"the engine {engine.name} stopped answering") from None
 
 
-def _dir_usage(root: Path, limits: Limits) -> tuple[int, int]:
-    total = entries = 0
-    stack = [root]
-    while stack and entries <= limits.out_entries:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for e in it:
-                    entries += 1
-                    st = e.stat(follow_symlinks=False)
-                    total += st.st_blocks * 512
-                    if stat.S_ISDIR(st.st_mode):
-                        stack.append(Path(e.path))
-        except OSError:
-            continue
-    return total, entries
+def _outbox(container, limits: Limits) -> transfer.Outbox:
+    """What the job left in /out, read through the engine after the job's container exited."""
+    wanted = {"predictions.csv": limits.predictions_size, "phases.json": 4096}
+    budget = limits.out_size + OUT_HEADROOM + 1024 * (limits.out_entries + 8)  # data, headers, padding
+    try:
+        chunks, _ = container.get_archive("/out")
+        return transfer.read_outbox(chunks, wanted, budget)
+    except OverflowError:
+        return transfer.Outbox(used=budget, entries=limits.out_entries + 1)
+    except tarfile.TarError as e:
+        raise docker.errors.DockerException(f"the engine sent a broken archive of /out: {e}") from e
 
 
 def _kill(container) -> None:
@@ -258,42 +229,21 @@ def _stderr_tail(container) -> str:
     return raw[-TAIL_BYTES:].decode("utf-8", "replace")
 
 
-def _collect(result: JobResult, out_dir: Path, limits: Limits) -> None:
-    try:
-        result.output = scoring.read_output_file(out_dir / "predictions.csv", limits.predictions_size)
-    except scoring.MissingPredictions:
+def _collect(result: JobResult, box: transfer.Outbox) -> None:
+    name = "predictions.csv"
+    if name in box.refused:
+        result.verdict, result.reason = Verdict.INVALID, box.refused[name]
+    elif name not in box.files:
         result.verdict, result.reason = Verdict.CRASHED, "the job exited with code 0 without writing predictions"
-    except scoring.InvalidPredictions as e:
-        result.verdict, result.reason = Verdict.INVALID, str(e)
+    else:
+        result.output = box.files[name]
 
 
-def _harness_phases(out_dir: Path) -> dict[str, float]:
+def _harness_phases(box: transfer.Outbox) -> dict[str, float]:
     """The harness's own time marks, if it left a small, plain, well-formed file of numbers."""
     try:
-        raw = scoring.read_output_file(out_dir / "phases.json", 4096)
-        marks = json.loads(raw)
+        marks = json.loads(box.files["phases.json"])
         return {str(k): float(v) for k, v in marks.items()
                 if k in ("start", "imported", "warm", "released", "loaded", "fitted")}
     except Exception:  # huge ints (OverflowError), deep nesting (RecursionError), anything else: dropped
         return {}
-
-
-def _remove(container) -> None:
-    try:
-        container.remove(force=True)
-    except docker.errors.NotFound:
-        pass
-
-
-def _remove_dir(engine, image: str, path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
-    if path.exists():
-        # The job, running as another user, left something we may not delete: let a
-        # container of that user delete it (it runs no candidate code).
-        try:
-            engine.containers.run(image, ["find", "/out", "-mindepth", "1", "-delete"],
-                                  volumes={str(path): {"bind": "/out", "mode": "rw"}}, user="65534:65534",
-                                  network_mode="none", remove=True, entrypoint=[])
-        except docker.errors.DockerException:
-            pass
-        shutil.rmtree(path, ignore_errors=True)
