@@ -78,7 +78,7 @@ def _time(path):
 def _role():
     if ROLE == "read":
         return "read"
-    with open("/job/job.json") as f:
+    with open("/in/job/job.json") as f:
         writer = json.load(f)["job"] in ("fold0", "fold1")
     return "write" if writer else "honest" if ROLE == "write" else "read"
 
