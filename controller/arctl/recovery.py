@@ -22,7 +22,9 @@ CRASH_REASON = "the controller crashed while evaluating this candidate"
 
 def recover(ratchet) -> None:
     """Resolve what an interrupted run left: a dirty tree, a discarded tip, or a commit in flight."""
-    docker_engine.remove_leftovers(ratchet.engine)  # the containers of a controller that died, if one did
+    engine = ratchet.engine  # one docker client, or the settings' pool of engines
+    for client in engine.clients() if hasattr(engine, "clients") else [engine]:
+        docker_engine.remove_leftovers(client)  # the containers of a controller that died, if one did
     pending = json.loads(ratchet.pending_path.read_text()) if ratchet.pending_path.exists() else None
     best = ratchet.ledger.best()
     head = ratchet._head()
