@@ -97,8 +97,8 @@ def test_labels_written_everywhere_reach_no_agent_and_no_status(tmp_path, heart_
                            tool_reply("leak via stderr, phases and the exit code", candidate("label_leaker.py").decode()),
                            tool_reply("smaller C", harmless)])
     try:
-        arctl("run", "demo", "--agent", "claude", "--max-iters", "4", cwd=ws,
-              env={"ANTHROPIC_API_KEY": "sk-test", "ANTHROPIC_BASE_URL": api.url})
+        safe_log = arctl("run", "demo", "--agent", "claude", "--max-iters", "4", "--agent-safe-log", cwd=ws,
+                         env={"ANTHROPIC_API_KEY": "sk-test", "ANTHROPIC_BASE_URL": api.url}).stdout
     finally:
         api.close()
     rows = ledger(ws)
@@ -108,6 +108,7 @@ def test_labels_written_everywhere_reach_no_agent_and_no_status(tmp_path, heart_
     assert any(s in rows[1]["reason"] for s in labels)
     assert any(s in rows[2]["stderr_tail"] for s in labels)
     assert len(json.dumps(rows[2])) < 64_000
+    assert "best so far:" in safe_log and "iter 2: FAILED" in safe_log
     request = json.dumps(api.requests[2])
     assert "smoke job (same schema, scrambled labels)" in request and "LABELS:" in request  # the agent can debug
     status = arctl("status", "demo", cwd=ws).stdout + arctl("status", "demo", "--json", cwd=ws).stdout
@@ -117,7 +118,7 @@ def test_labels_written_everywhere_reach_no_agent_and_no_status(tmp_path, heart_
           "--agent-path", f"{capture}:rw", "--max-iters", "5", cwd=ws)
     history = (capture / "history.md").read_text()
     assert "FAILED" in history and "LABELS:" in history
-    for text in (request, status, history):
+    for text in (request, status, history, safe_log):
         for s in labels:
             assert s not in text
 

@@ -289,3 +289,4 @@ def test_the_slash_command_runs_claude_code_headless_and_jailed(ws, engine, tmp_
     assert argv[0] == "-p" and "--permission-mode" in argv and "acceptEdits" in argv
     env = (seen / "env").read_text()
     assert "ANTHROPIC_API_KEY=sk-for-claude" in env and "ARCTL_CANARY" not in env and "ARCTL_HOME" not in env
+    assert "--agent-safe-log" in args

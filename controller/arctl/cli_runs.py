@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from arctl import clitools as tools
-from arctl import display, ledger, paths, settings
+from arctl import display, feedback, ledger, paths, settings
 from arctl.errors import ArctlError
 
 
@@ -25,6 +25,8 @@ from arctl.errors import ArctlError
               "repeatable, added to arctl.toml agent.paths.")
 @click.option("--unjailed-agent", is_flag=True, help="Run a command agent without its bubblewrap jail, with your "
               "full permissions: it can then read the labels. Recorded in every ledger row.")
+@click.option("--agent-safe-log", is_flag=True, help="Print each iteration as an agent would see it (outcome codes, "
+              "the best rounded to the noise), no job's own output: for runs started by an agent, e.g. /autoresearch.")
 @click.option("--accept", "rule", type=click.Choice(settings.RULES),
               help="noise: the paired per-fold gain must clear z standard errors; strict: any gain [noise].")
 @click.option("--max-iters", type=click.IntRange(min=1), help="Stop when the run has this many iterations, baseline included.")
@@ -33,7 +35,7 @@ from arctl.errors import ArctlError
 @click.option("--target", type=float, help="Stop when the best validation metric reaches this value.")
 @click.option("--patience", type=click.IntRange(min=1), help="Stop after this many iterations without a keep.")
 @tools.with_budget
-def run(name, kind, model, command, agent_paths, unjailed_agent, rule, max_iters, max_time, max_cost, target,
+def run(name, kind, model, command, agent_paths, unjailed_agent, agent_safe_log, rule, max_iters, max_time, max_cost, target,
         patience, deadline, memory_mib, cpus_per_job):
     """Run the ratchet on branch autoresearch/NAME (created from the current branch, resumed if it exists).
 
@@ -67,11 +69,20 @@ def run(name, kind, model, command, agent_paths, unjailed_agent, rule, max_iters
                                patience=patience)
     out = Console(highlight=False, soft_wrap=True)
     label = "val_" + {"roc_auc": "auc"}.get(task.spec.metric, task.spec.metric)
-    loop = ratchet.Ratchet(workspace, name, agent, cfg, rules, task, tag,
-                           echo=lambda row: out.print(Text(display.status_line(row, label))),
+    def echo(row):
+        if agent_safe_log:
+            out.print(Text("\n".join(feedback.render_row(row, feedback.noise_step(loop.ledger.rows[0].folds)))))
+        else:
+            out.print(Text(display.status_line(row, label)))
+
+    loop = ratchet.Ratchet(workspace, name, agent, cfg, rules, task, tag, echo=echo,
                            say=lambda line: out.print(Text(display.clean(line))), engine=tools.engine())
     loop.run()
-    display.status(_table_console(), ledger.summary(workspace, name), name)
+    if agent_safe_log:
+        best, rows = loop.ledger.best(), loop.ledger.rows
+        out.print(Text(f"best so far: {feedback.best_summary(best, rows[0], task.spec.metric)}" if best else "no best"))
+    else:
+        display.status(_table_console(), ledger.summary(workspace, name), name)
 
 
 def _table_console() -> Console:

@@ -170,7 +170,7 @@ def prepare(spec: tasks.TaskSpec, data: Path | None = None) -> PreparedTask:
     (scratch / "fold_plan.json").write_text(json.dumps(plan))
     if groups is not None:
         (scratch / "groups.json").write_text(json.dumps({str(i): str(g) for i, g in groups.items()}))
-    info = {"task": spec.name, "key": key, "data": str(path), "n_train": len(X_tr), "n_test": len(X_te),
+    info = {"task": spec.name, "key": key, "data": str(path.resolve()), "n_train": len(X_tr), "n_test": len(X_te),
             "classes": classes, "spec": spec.to_json(), "findings": said}
     (scratch / "manifest.json").write_text(json.dumps(info, indent=2))
     if root.exists():  # another process won the race; its result is identical

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from arctl import acceptance, checks, durable, evaluate, feedback, repository, smoke, stopping
+from arctl import acceptance, checks, durable, evaluate, feedback, repository, smoke, stopping, untrusted
 from arctl.agents import Agent, AgentError, Context, Exhausted, Proposal
 from arctl.errors import ArctlError
 from arctl.ledger import Ledger, Row, Status, run_dir
@@ -189,8 +189,9 @@ class Ratchet:
                                        agent_seconds=time.monotonic() - t0, started=started))
                 return
             agent_seconds = time.monotonic() - t0
-            proposal.hypothesis = (proposal.hypothesis or checks.hypothesis(proposal.train_py.encode())
-                                   or "(no hypothesis)")
+            proposal.hypothesis = untrusted.one_line(  # cleaned before it becomes a commit message
+                proposal.hypothesis or checks.hypothesis(proposal.train_py.encode()) or "(no hypothesis)",
+                untrusted.LIMITS["hypothesis"])
             problems = checks.static_problems(proposal.train_py.encode())
             if problems:
                 self._append(self._row(iteration, None, proposal, Status.REJECTED, verdict="rejected",

@@ -81,7 +81,7 @@ _COMMENTS = {
     ("agent", "timeout"): "seconds an agent may take for one proposal",
     ("agent", "history"): "recent attempts shown to the agent",
     ("agent", "env"): "host variables passed to a command agent; nothing else of your environment is",
-    ("agent", "paths"): "what a jailed command agent may see of your files: \"~/.claude:rw\", \"/opt/tool\"",
+    ("agent", "paths"): "what a jailed command agent may see of your files: \"~/.claude/.credentials.json:rw\", \"/opt/tool\"",
     ("accept", "rule"): "noise: the paired per-fold gain must clear z standard errors; strict: any gain",
     ("accept", "tripwire"): "a validation roc_auc this high stops the run: on real data it means a leak",
 }

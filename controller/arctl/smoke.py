@@ -1,9 +1,10 @@
 """The smoke job: a failed candidate run once more on the same schema with scrambled labels.
 
 Its verdict, reason and stderr are what an agent may see of a failure: the container that
-produced them held no real label (the training labels of fold 0 in an order drawn from the
-operating system's randomness, fresh for each task preparation), so nothing it prints can
-carry the labels the candidate is scored on.
+produced them held no real label. Its labels are drawn (from the operating system's randomness,
+once per task preparation) from what the task card already tells the agent: the class balance of
+all training rows, or a normal with the target's mean and std clipped to its min and max. A
+permutation of fold 0's labels would show their multiset (every target value, for a regression).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from arctl import evaluate, scoring
-from arctl.prepare import ROW_ID, TARGET, PreparedTask
+from arctl.prepare import ROW_ID, TARGET, TEST_JOB, PreparedTask
 from arctl.sandbox import runner
 from arctl.sandbox.policy import Limits
 from arctl.sandbox.verdict import Verdict
@@ -30,7 +31,7 @@ SOURCE = "fold0"
 
 def job_dir(task: PreparedTask) -> Path:
     """The smoke job's directory (outside jobs/, so the data hash of the real jobs is unchanged); made once."""
-    d = task.root / "smoke" / JOB
+    d = task.root / "smoke-drawn" / JOB  # not "smoke": a task prepared earlier holds permuted real labels there
     if d.is_dir():
         return d
     src = task.job_dir(SOURCE)
@@ -38,8 +39,7 @@ def job_dir(task: PreparedTask) -> Path:
     shutil.rmtree(scratch, ignore_errors=True)
     (scratch / JOB).mkdir(parents=True)
     train = pd.read_csv(src / "train.csv")
-    rng = np.random.default_rng(secrets.randbits(128))  # never the task seed: the order must not be reproducible
-    train[TARGET] = rng.permutation(train[TARGET].to_numpy())
+    train[TARGET] = synthetic_labels(task, len(train))
     train.to_csv(scratch / JOB / "train.csv", index=False)
     shutil.copyfile(src / "predict.csv", scratch / JOB / "predict.csv")
     spec = json.loads((src / "job.json").read_text())
@@ -51,6 +51,20 @@ def job_dir(task: PreparedTask) -> Path:
     else:
         os.replace(scratch, d.parent)
     return d
+
+
+def synthetic_labels(task: PreparedTask, n: int) -> np.ndarray:
+    """n labels that depend on nothing the task card does not already show (taskcard.py)."""
+    rng = np.random.default_rng(secrets.randbits(128))  # never the task seed: not reproducible by a candidate
+    y = pd.read_csv(task.job_dir(TEST_JOB) / "train.csv", usecols=[TARGET])[TARGET]  # all training rows
+    if task.spec.task_type == "regression":
+        std = y.std() if np.isfinite(y.std()) else 0.0
+        return np.clip(rng.normal(y.mean(), std, n), y.min(), y.max())
+    classes, counts = np.unique(y.to_numpy(), return_counts=True)
+    out = rng.choice(classes, size=n, p=counts / counts.sum())
+    k = min(n, len(classes))
+    out[rng.permutation(n)[:k]] = classes[:k]  # every class at least once, as in a real fold
+    return out
 
 
 def run(source: bytes, task: PreparedTask, image: str, limits: Limits, engine) -> dict[str, str]:

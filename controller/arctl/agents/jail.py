@@ -67,27 +67,25 @@ def command(argv: list[str], scratch: Path, paths: tuple[str, ...] = (), hidden:
     home = str(Path.home())
     args = ["bwrap", "--unshare-all", "--share-net", "--die-with-parent", "--new-session",
             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/var"]
-    bound: list[str] = []
+    bound: list[tuple[str, str]] = []  # (where the jail shows it, what it really is on the host)
     for top in SYSTEM:
         if os.path.islink(top):
             args += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             args += ["--ro-bind", top, top]
-            bound.append(top)
+            bound.append((top, os.path.realpath(top)))
     resolv = os.path.realpath("/etc/resolv.conf")  # often a link into /run, which the jail does not show
-    if os.path.exists(resolv) and not _under(resolv, bound):
+    if os.path.exists(resolv) and not _under(resolv, [r for _, r in bound]):
         args += ["--ro-bind", resolv, resolv]
-    if not _under(home, bound):
+    if not _under(home, [r for _, r in bound]):
         args += ["--tmpfs", home]
     for entry in paths:
         path, _, mode = entry.rpartition(":") if entry.endswith((":rw", ":ro")) else (entry, "", "ro")
         path = os.path.abspath(os.path.expanduser(path))
         args += ["--bind-try" if mode == "rw" else "--ro-bind-try", path, path]
-        bound.append(path)
+        bound.append((path, os.path.realpath(path)))
     for secret in (*hidden, *map(Path, DOCKER_SOCKETS), *_docker_host_socket()):
-        target = os.path.realpath(secret if secret.is_dir() else secret.parent)
-        if _under(target, bound) or any(_under(b, [target]) for b in bound):
-            args += ["--tmpfs", target]
+        args += [arg for cover in _covers(secret, bound) for arg in ("--tmpfs", cover)]
     args += ["--bind", str(scratch), str(scratch), "--chdir", str(scratch), "--", *argv]
     return args
 
@@ -95,6 +93,23 @@ def command(argv: list[str], scratch: Path, paths: tuple[str, ...] = (), hidden:
 def _under(path: str, roots: list[str]) -> bool:
     path = os.path.realpath(path)
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in map(os.path.realpath, roots))
+
+
+def _covers(secret: Path, bound: list[tuple[str, str]]) -> list[str]:
+    """Where the jail must lay an empty tmpfs so that secret shows through no bound path.
+
+    A bound path is shown where it was named, which is not where it really is when it is (or passes
+    through) a symlink: the secret is covered at its place inside each view, not at its real path only.
+    """
+    real = os.path.realpath(secret)
+    target = real if os.path.isdir(real) else os.path.dirname(real)  # a file: its directory (a rename stays hidden)
+    covers = []
+    for shown, source in bound:
+        if _under(target, [source]):
+            covers.append(os.path.normpath(os.path.join(shown, os.path.relpath(target, source))))
+        elif _under(source, [target]):
+            covers.append(shown)  # the whole bound path is inside the secret
+    return covers
 
 
 def _docker_host_socket() -> list[Path]:
