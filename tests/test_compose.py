@@ -120,6 +120,7 @@ def test_the_recipe_round_trips_and_the_hypothesis_says_what_changed():
 def test_card_schema_is_read():
     schema = Schema.from_card(CARD, "binary")
     assert (schema.rows, schema.numeric, schema.text, schema.missing, schema.deadline) == (800, 3, 1, True, 180.0)
+    assert schema.coded == ("level",)
 
 
 def test_auto_without_a_key_is_compose_and_catalog_stays_selectable(monkeypatch):
@@ -130,7 +131,8 @@ def test_auto_without_a_key_is_compose_and_catalog_stays_selectable(monkeypatch)
 
 
 # ---- in the real sandbox ---------------------------------------------------------------------------------
-VARIANTS = [{"indicators": True}, {"text": "target", "expand": "splines"}, {"text": "ordinal", "pairs": 8},
+VARIANTS = [{"indicators": True, "coded": ["level"]}, {"text": "target", "expand": "splines"},
+            {"text": "ordinal", "pairs": 8, "coded": ["level", "x1"]},
             {"indicators": True, "expand": "bins", "text": "target", "scale": "quantile"},
             {"impute": "none", "text": "ordinal", "scale": "none"}]
 

@@ -147,7 +147,8 @@ def describe(recipe: dict) -> str:
     if "combine" in recipe:
         how = "soft vote" if recipe["combine"] == "vote" else "stack"
         return f"{how} of " + " + ".join(m["model"] for m in recipe["members"])
-    extras = [x for x, on in (("missing indicators", recipe["indicators"]), (f"{recipe['expand']}", recipe["expand"] != "none"),
+    extras = [x for x, on in (("coded categories", recipe.get("coded")),
+                              ("missing indicators", recipe["indicators"]), (f"{recipe['expand']}", recipe["expand"] != "none"),
                               (f"top-{recipe['pairs']} pairs", recipe["pairs"]),
                               (f"{recipe['scale']} scaling", recipe["scale"] not in ("standard", "none"))) if on]
     return f"{recipe['model']} ({recipe['text']} text{''.join(', ' + x for x in extras)})"
@@ -277,6 +278,11 @@ def render(recipe: dict, task_type: str, hypothesis: str, why: str) -> str:
     lines += ["", f"HYPOTHESIS = {hypothesis!r}", "",
               "# The candidate as data; the compositional agent reads it back to build the next one.",
               "RECIPE = " + pprint.pformat(recipe, width=110, sort_dicts=False).replace("\n", "\n         ")]
+    coded = members(recipe)[0].get("coded", [])
+    if coded:
+        lines += ["# Numeric columns with a few distinct values (from the task card): coded categories, encoded like text.",
+                  f"CODED = {coded!r}", "", "", "def feature_fn(X):", "    X = X.copy()", "    for col in CODED:",
+                  "        if col in X:", "            X[col] = X[col].astype(str)", "    return X"]
     if code.flaml:
         lines.append(FLAML_CLASS.rstrip("\n"))
     return "\n".join(lines + ["", ""] + body) + "\n"

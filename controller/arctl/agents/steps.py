@@ -43,6 +43,7 @@ class Schema:
     missing: bool = False
     deadline: float = 180.0
     greater_is_better: bool = True
+    coded: tuple[str, ...] = ()  # numeric columns with 3 to 8 distinct values: probably coded categories
 
     @classmethod
     def from_card(cls, card: str, task_type: str) -> Schema:
@@ -50,18 +51,21 @@ class Schema:
         deadline = re.search(r"Budget: ([\d.]+) s", card)
         numeric = text = 0
         missing = False
+        coded = []
         for line in card.splitlines():
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
             if len(cells) != 6 or not line.startswith("|") or cells[0] in ("column", "---"):
                 continue
             if re.match(r"(u?int|float)\d*$", cells[1]):
                 numeric += 1
+                if cells[3].isdigit() and 3 <= int(cells[3]) <= 8:
+                    coded.append(cells[0])
             else:
                 text += 1
             missing = missing or cells[2] not in ("0", "")
         return cls(task_type=task_type, rows=int(rows.group(1)) if rows else 0, numeric=numeric, text=text,
                    missing=missing, deadline=float(deadline.group(1)) if deadline else 180.0,
-                   greater_is_better="lower is better" not in card)
+                   greater_is_better="lower is better" not in card, coded=tuple(coded))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +137,14 @@ def _prep_steps(best: dict, schema: Schema) -> list[Step]:
     if schema.missing and median and not best["indicators"]:
         out.append(Step("indicators=on", "prep", 2.3, _with(best, indicators=True), "add missing-value indicators",
                         "missingness itself can carry signal"))
-    if schema.text:
+    if schema.coded and not best.get("coded"):
+        out.append(Step("coded=on", "prep", 2.3 if smooth else 1.2, _with(best, coded=list(schema.coded)),
+                        f"encode {len(schema.coded)} numeric columns with few distinct values like text",
+                        "they look like coded categories, whose codes have no order a model should use"))
+    if best.get("coded"):
+        out.append(Step("coded=off", "prep", 0.5, _with(best, coded=[]), "treat the coded columns as numbers again",
+                        "their order may mean something after all"))
+    if schema.text or best.get("coded"):
         for enc in ("onehot", "target", "ordinal"):
             if enc != best["text"]:
                 prior = {"onehot": 1.9, "target": 2.1, "ordinal": 1.0 if smooth else 1.8}[enc]
