@@ -18,13 +18,12 @@ from arctl import evaluate, prepare, tasks
 from arctl.agents.catalog import CatalogAgent
 from arctl.artifact import ROOT as ARTIFACT
 from arctl.ratchet import Ratchet
-from arctl.sandbox import engine as docker_engine
-from arctl.sandbox import image as sandbox_image
 from arctl.sandbox import runner
 from arctl.sandbox.policy import Limits
 from arctl.settings import Budget, Settings
 from arctl.stopping import StopRules
 from arctl.workspace import init as init_workspace
+from bench import sandbox
 from bench.quality import END as QUALITY_END
 from bench.quality import START as QUALITY_START
 
@@ -223,12 +222,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer repeats and seeds (a smoke run)")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="arctl-bench-"))
-    os.environ["ARCTL_HOME"] = str(home)
-    engine = docker_engine.client()
-    image = sandbox_image.image_tag()
-    if sandbox_image.find(engine, image) is None:
-        raise SystemExit(f"the sandbox image {image} is missing: run `bash .ci/setup` first")
+    home, engine, image = sandbox("arctl-bench-")
     task = prepare.prepare(tasks.HEART, HEART)
     repeats = {label: 1 for label in CANDIDATES} if args.quick else {**{label: 5 for label in CANDIDATES},
                                                                       "FLAML, 30 s per fit": 2}

@@ -28,13 +28,12 @@ from arctl import evaluate, prepare, tasks
 from arctl.agents import choose
 from arctl.artifact import ROOT as ARTIFACT
 from arctl.ratchet import Ratchet
-from arctl.sandbox import engine as docker_engine
-from arctl.sandbox import image as sandbox_image
 from arctl.sandbox.policy import Limits
 from arctl.settings import Agent as AgentSettings
 from arctl.settings import Budget, Settings
 from arctl.stopping import StopRules
 from arctl.workspace import init as init_workspace
+from bench import sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 START, END = "<!-- quality:start -->", "<!-- quality:end -->"
@@ -226,12 +225,7 @@ def main():
     agents = args.agent or ["compose", "catalog"]
     if "claude" in agents and not os.environ.get("ANTHROPIC_API_KEY"):
         raise SystemExit("--agent claude needs ANTHROPIC_API_KEY")
-    home = Path(tempfile.mkdtemp(prefix="arctl-quality-"))
-    os.environ["ARCTL_HOME"] = str(home)
-    engine = docker_engine.client()
-    image = sandbox_image.image_tag()
-    if sandbox_image.find(engine, image) is None:
-        raise SystemExit(f"the sandbox image {image} is missing: run `bash .ci/setup` first")
+    home, engine, image = sandbox("arctl-quality-")
     specs = datasets(home)
     names = args.datasets.split(",") if args.datasets else (["text", "heart", "diabetes"] if args.quick else list(specs))
     seeds, iters = ([42], args.iters or 8) if args.quick else ([42, 7, 2026], args.iters or 16)
