@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -55,7 +56,7 @@ def test_eval_of_a_git_revision_matches_the_file(workspace):
 @pytest.mark.docker
 def test_summary_shows_folds_and_mean(workspace):
     proc = arctl("eval", "train.py", cwd=workspace)
-    assert "fold4" in proc.stdout and "mean roc_auc 0.8" in proc.stdout
+    assert "fold4" in proc.stdout and re.search(r"mean roc_auc 0\.\d{4}", proc.stdout)
 
 
 @pytest.mark.docker
