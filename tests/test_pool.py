@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -23,7 +24,8 @@ from arctl.sandbox.pool import Engine, EngineLost, EngineSpec, Pool
 from conftest import candidate, own_leftovers
 
 pytestmark = pytest.mark.docker
-ROOTS = Path(os.environ.get("ARCTL_TEST_ENGINES", "/work/engines"))  # data roots persist: the image is pushed once
+# Data roots persist between sessions, so the image is pushed once per machine.
+ROOTS = Path(os.environ.get("ARCTL_TEST_ENGINES") or Path(tempfile.gettempdir()) / "arctl-test-engines")
 
 
 class Dockerd:
