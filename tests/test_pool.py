@@ -44,7 +44,9 @@ class Dockerd:
         self.root.mkdir(parents=True, exist_ok=True)
         log = open(self.root / "dockerd.log", "ab")
         self.proc = subprocess.Popen(
-            ["dockerd", "--data-root", str(self.root / "docker"), "--exec-root", self.exec_root,
+            # Its own network namespace: a dockerd started with --bridge=none deletes the host's docker0, which
+            # the machine's own engine needs (it broke test_network_probe_can_detect_a_network on CI).
+            ["unshare", "--net", "dockerd", "--data-root", str(self.root / "docker"), "--exec-root", self.exec_root,
              "--pidfile", str(self.root / "dockerd.pid"), "-H", self.url, "--iptables=false", "--bridge=none"],
             stdout=log, stderr=subprocess.STDOUT)
         for _ in range(120):
@@ -87,6 +89,13 @@ def engines(engine, image):
         for d in extra:
             if d.proc is not None:
                 d.stop()
+
+
+def test_extra_engines_leave_the_machines_own_bridge_alone(engines, engine):
+    """Seen failing on CI: two extra engines started with --bridge=none deleted docker0, so the machine's own
+    engine could no longer start a container on its default network."""
+    assert engine.networks.list(names=["bridge"]), "the machine's own engine has no default bridge network"
+    assert Path("/sys/class/net/docker0").exists(), "an extra engine deleted the host's docker0 bridge"
 
 
 def two_engine_pool(extra) -> Pool:
