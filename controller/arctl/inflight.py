@@ -44,6 +44,7 @@ class Candidate:
     proposal: Proposal | None = None
     agent_seconds: float = 0.0
     commit: str | None = None
+    parent: str = ""  # the best when its agent was asked: what its train.py was written from
     recoveries: int = 0
     future: concurrent.futures.Future | None = None
     warming: concurrent.futures.Future | None = None
@@ -91,7 +92,7 @@ class Scheduler:
         return cap is None or len(self.r.ledger.rows) + len(self.flying) < cap
 
     def _launch(self) -> None:
-        c = Candidate(self._next_number(), time.monotonic())
+        c = Candidate(self._next_number(), time.monotonic(), parent=self.r._head())
         c.context = self.r._context(c.number)
         c.context.in_flight = [{"candidate": o.number, "hypothesis": o.proposal.hypothesis if o.proposal else "",
                                 "notes": o.proposal.notes if o.proposal else ""} for o in self.flying.values()]
@@ -167,7 +168,7 @@ class Scheduler:
             r._append(row)
             return self._drop(c)
         message = f"{proposal.hypothesis}\n\narctl run {r.name}, candidate {c.number}"
-        c.commit = repository.commit_file(r.repo, r._head(), "train.py", proposal.train_py.encode(), message,
+        c.commit = repository.commit_file(r.repo, c.parent, "train.py", proposal.train_py.encode(), message,
                                           ref(r.name, c.number))
         self._save()  # durable before it is evaluated: a crash from here on re-evaluates it
         warm, c.warming = c.warming, None
@@ -190,6 +191,7 @@ class Scheduler:
                      eval_seconds=eval_seconds)
         row.candidate, row.smoke = c.number, smoked
         r._append(row)  # fsynced: from here on a restart drops this candidate instead of scoring it again
+        _fault("after_record", c.number)
         r._note(row)
         if status.keeps:
             r._reset(commit)
@@ -282,6 +284,12 @@ def _record_crash(scheduler: Scheduler, c: Candidate) -> None:
     scheduler.flying.pop(c.number, None)
     r.repo.git.update_ref("-d", ref(r.name, c.number))
     scheduler._save()
+
+
+def _fault(point: str, number: int) -> None:
+    from arctl.ratchet import _fault as fault  # ARCTL_FAULT=point:candidate kills the process there (tests)
+
+    fault(point, number)
 
 
 def _forget(ratchet, number: int) -> None:
