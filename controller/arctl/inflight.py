@@ -82,8 +82,8 @@ class Scheduler:
         except KeyboardInterrupt:
             self._abandon()
             raise
-        finally:
-            self.threads.shutdown(wait=not self.flying, cancel_futures=True)
+        finally:  # nothing in flight when it returns; after an error or an abandon, nothing worth waiting for
+            self.threads.shutdown(wait=False, cancel_futures=True)
 
     def _may_launch(self) -> bool:
         if len(self.flying) >= self.workers or self.r._stop_reason():
