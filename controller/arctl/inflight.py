@@ -20,6 +20,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import json
+import threading
 import time
 
 from arctl import checks, durable, evaluate, feedback, repository, smoke, untrusted
@@ -128,10 +129,11 @@ class Scheduler:
             c.agent_seconds = time.monotonic() - t0
             c.finished = time.monotonic()
 
-    def _evaluate(self, c: Candidate, warm=None):
+    def _evaluate(self, c: Candidate, warming=None):
         r = self.r
         t0 = time.monotonic()
         try:
+            warm = runner_ready(warming) if warming is not None else None  # waited for here, not by the loop
             result = evaluate.evaluate(c.proposal.train_py.encode(), r.task, r.image, r.limits, engine=r.engine,
                                        warm=warm)
             smoked = {}
@@ -172,7 +174,7 @@ class Scheduler:
                                           ref(r.name, c.number))
         self._save()  # durable before it is evaluated: a crash from here on re-evaluates it
         warm, c.warming = c.warming, None
-        c.future = self.threads.submit(self._evaluate, c, runner_ready(warm))
+        c.future = self.threads.submit(self._evaluate, c, warm)
 
     def record(self, c: Candidate, result: evaluate.Evaluation, eval_seconds: float, smoked: dict) -> None:
         """Judge a finished candidate against the best now; the branch moves only to a winner."""
@@ -200,8 +202,9 @@ class Scheduler:
         self._save()
 
     def _drop(self, c: Candidate) -> None:
-        if c.warming is not None:
-            runner.discard(self.r.engine, self.r.image, runner_ready(c.warming))
+        if c.warming is not None:  # its warm containers go in the background: the loop does not wait for them
+            warming, r = c.warming, self.r
+            threading.Thread(target=lambda: runner.discard(r.engine, r.image, runner_ready(warming)), daemon=True).start()
         self.flying.pop(c.number, None)
         self._save()
 
