@@ -190,3 +190,22 @@ def test_killed_between_its_row_and_the_inflight_record_a_candidate_is_not_score
     assert [r["candidate"] for r in rows].count(2) == 1, resumed.stdout
     assert "candidate 2 (" not in resumed.stdout  # not evaluated again
     check_judged_at_finish(rows)
+
+
+def test_ctrl_c_with_three_in_flight_finishes_them_then_stops(tmp_path, engine):
+    ws = workspace(tmp_path, "compose")
+    proc = subprocess.Popen([ARCTL, "run", "demo", "--workers", "3", "--max-iters", "12"], cwd=ws, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while not (len(_rows_now(ws)) >= 2 and len([c for c in _inflight(ws) if c["commit"]]) >= 2):
+        assert time.monotonic() < deadline and proc.poll() is None, "never had two candidates in flight"
+        time.sleep(0.05)
+    flying = {c["candidate"] for c in _inflight(ws)}
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    rows = assert_consistent(ws, engine)
+    assert flying <= {r["candidate"] for r in rows}  # what was in flight was finished and recorded ...
+    assert max(r["candidate"] for r in rows) <= max(flying)  # ... and nothing new was started
+    assert json.loads((ws / "runs" / "demo" / "run.json").read_text())["stops"][-1]["reason"] == "interrupted by Ctrl-C"
+    assert not git.Repo(ws).git.for_each_ref("refs/arctl/demo/inflight/")
