@@ -28,7 +28,8 @@ AGENT = """set -e
 n=1; while ! mkdir "{d}/call-$n" 2>/dev/null; do n=$((n+1)); done
 sleep {think}
 c=$(awk "BEGIN {{print 0.05 + 0.9 * (($n * 37) % 100) / 100}}")
-sed -i -E "s/(C=[0-9.]+, )?max_iter=1000\\)/C=$c, max_iter=1000)/; s/^HYPOTHESIS = .*/HYPOTHESIS = \\"C=$c (proposal $n)\\"/" train.py
+sed -i -E "s/(C=[0-9.]+, )?max_iter=1000\\)/C=$c, max_iter=1000)/" train.py
+sed -i "s/^HYPOTHESIS = .*/HYPOTHESIS = \\"C=$c (proposal $n)\\"/" train.py
 """
 
 

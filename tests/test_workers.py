@@ -97,7 +97,8 @@ def test_a_candidate_is_judged_against_the_best_when_it_finishes(tmp_path, engin
           "--agent-path", f"{agent_dir}:rw", cwd=ws)
     rows = assert_consistent(ws, engine)
     baseline, first, second = rows
-    assert (first["candidate"], second["candidate"]) == (1, 2)
+    assert {first["candidate"], second["candidate"]} == {1, 2}  # which agent call got which number is the threads'
+    assert "proposed while the first was in flight" in second["hypothesis"]  # the paused one finished last
     assert first["status"] == "KEPT", "the one-hot model no longer beats the baseline: pick another strong model"
     assert second["status"] == "DISCARDED" and second["delta"] == 0.0  # judged against the first: same predictions
     # Against the best at its start it would have been kept: the same paired gain that kept the first.
