@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import certifi
-import docker
 import pytest
 
 from arctl import evaluate
