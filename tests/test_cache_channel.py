@@ -16,7 +16,7 @@ from arctl import evaluate
 from arctl.sandbox import policy
 from arctl.sandbox.policy import Limits
 
-from conftest import candidate
+from conftest import HEART_DATA, candidate, compose_run
 
 pytestmark = pytest.mark.docker
 MARGIN = 0.02  # what noise may add to the honest score; the channel added 0.07-0.09
@@ -85,20 +85,9 @@ def test_the_baseline_and_lightgbm_run_under_every_defence(run_candidate):
 
 def compose_grade(source: bytes, tmp_path, image, name: str) -> dict:
     """Grade a candidate with compose.yaml alone (Docker, no arctl on the host); the fold scores it prints."""
-    import os
-    import subprocess
-
-    from conftest import HEART_DATA, REPO
-
     path = tmp_path / f"{name}.py"
     path.write_bytes(source)
-    env = {**os.environ, "ARCTL_DATA": str(HEART_DATA), "CANDIDATE": str(path), "ARCTL_IMAGE": image}
-    project = ["docker-compose", "-p", f"arctltest{os.getpid()}{name}"]
-    try:
-        proc = subprocess.run([*project, "run", "--rm", "grade"], cwd=REPO, env=env, capture_output=True, text=True,
-                              timeout=900)
-    finally:
-        subprocess.run([*project, "down", "-v"], cwd=REPO, env=env, capture_output=True, timeout=120)
+    proc = compose_run("grade", name, ARCTL_DATA=str(HEART_DATA), CANDIDATE=str(path), ARCTL_IMAGE=image)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return {k: float(v) for k, v in (line.split("  roc_auc ") for line in proc.stdout.splitlines()
                                      if line.startswith("fold"))}
