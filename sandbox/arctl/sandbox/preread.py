@@ -28,9 +28,9 @@ SCRIPT = resources.files(__package__).joinpath("preread_image.py").read_text()
 TIMEOUT = 300  # seconds; the first pre-read of a cold image reads it all from disk
 
 
-def preread(engine: docker.DockerClient, image: str, limits: Limits, harness_dir=None) -> dict:
+def preread(engine: docker.DockerClient, image: str, limits: Limits) -> dict:
     """Read every file of the image once; returns {"files", "bytes"} read. (Each job gets its own copy of
-    the harness in its own volume, so the harness is no shared file; harness_dir is not used.)"""
+    the harness in its own volume, so the harness is no shared file.)"""
     limits = dataclasses.replace(limits, cpus_per_job=limits.cpu_budget)  # before any job runs: all the CPUs
     kwargs = container_kwargs(limits, {}, {OWNER: owner_label()})
     container = create(engine, image, ["python3", "-c", SCRIPT], kwargs)
