@@ -140,6 +140,7 @@ def test_reveal_test_is_recorded_and_refused_without_a_kept_commit(run_ws, tmp_p
     events = [json.loads(line) for line in (run_ws / "runs" / "demo" / "ledger.jsonl").read_text().splitlines()]
     reveal = [e for e in events if e.get("event") == "reveal"][-1]
     assert reveal["tried"] == 3 and {r["iter"] for r in reveal["revealed"]} == {0, 1}
+    assert [r["tried"] for r in reveal["revealed"]] == [1, 2]  # beside each test score: selected among this many
     assert all(0.5 < r["test"] <= 1.0 and f"{r['test']:.4f}" in proc.stdout for r in reveal["revealed"])
 
     arctl("run", "baseline-only", "--max-iters", "1", cwd=run_ws)

@@ -35,9 +35,11 @@ from arctl.errors import ArctlError
 @click.option("--max-cost", type=float, help="Stop when agent spend over the run reaches this many US dollars.")
 @click.option("--target", type=float, help="Stop when the best validation metric reaches this value.")
 @click.option("--patience", type=click.IntRange(min=1), help="Stop after this many iterations without a keep.")
+@click.option("--workers", type=click.IntRange(min=1), help="Candidates in flight at once, each judged against the "
+              "best when it finishes [arctl.toml run.workers; 1].")
 @tools.with_budget
 def run(name, kind, model, command, agent_paths, unjailed_agent, agent_safe_log, rule, max_iters, max_time, max_cost, target,
-        patience, deadline, memory_mib, cpus_per_job, runtime, isolation):
+        patience, workers, deadline, memory_mib, cpus_per_job, runtime, isolation):
     """Run the ratchet on branch autoresearch/NAME (created from the current branch, resumed if it exists).
 
     Each iteration: the agent proposes train.py, arctl checks it, commits it, evaluates it in the
@@ -52,7 +54,7 @@ def run(name, kind, model, command, agent_paths, unjailed_agent, agent_safe_log,
     if command and not kind:
         kind = "command"
     paths_ = (*cfg.agent.paths, *agent_paths) if agent_paths else None
-    cfg = (cfg.with_agent(kind=kind, model=model, command=command, paths=paths_).with_accept(rule=rule)
+    cfg = (cfg.with_agent(kind=kind, model=model, command=command, paths=paths_).with_accept(rule=rule).with_run(workers=workers)
            .with_budget(deadline=deadline, memory_mib=memory_mib, cpus_per_job=cpus_per_job)
            .with_sandbox(runtime=runtime, isolation=isolation))
     task, tag = tools.prepared(workspace)

@@ -108,10 +108,11 @@ def verify_check(out: Console, check) -> None:
 
 def reveal(out: Console, event: dict, metric: str, n_test: int) -> None:
     table = Table(title=f"sealed test {metric} — revealed", title_justify="left", box=box.SIMPLE_HEAD)
-    for col in ("iter", "commit", "validation", "test", "hypothesis"):
+    for col in ("iter", "commit", "validation", "test", "tried", "hypothesis"):
         table.add_column(col)
     for r in event["revealed"]:
-        table.add_row(str(r["iter"]), r["commit"][:10], f"{r['val']:.4f}", f"{r['test']:.4f}", Text(one_line(r["hypothesis"])))
+        table.add_row(str(r["iter"]), r["commit"][:10], f"{r['val']:.4f}", f"{r['test']:.4f}",
+                      str(r.get("tried", r["iter"] + 1)), Text(one_line(r["hypothesis"])))
     out.print(table)
     out.print(f"{event['tried']} candidates were tried to find these. The best validation score of many tries is "
               f"optimistic; the test set ({n_test} rows) was not used for any decision. This reveal is recorded "

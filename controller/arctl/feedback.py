@@ -102,7 +102,19 @@ def render_history(rows: list[Row], step: float) -> str:
     return "\n".join(line for row in rows for line in render_row(row, step))
 
 
+def render_in_flight(in_flight: list) -> str:
+    """The hypotheses being evaluated right now (--workers > 1), so an agent does not propose them again;
+    "" when none is (one worker), so the request is then exactly what it was."""
+    if not in_flight:
+        return ""
+    lines = [f"- {one_line(c['hypothesis'], 300)}" if c.get("hypothesis") else "- (another agent is still thinking)"
+             for c in in_flight]
+    return ("## In flight now (being evaluated; not scored yet; do not propose these again)\n\n"
+            + "\n".join(lines) + "\n\n")
+
+
 def history_md(context) -> str:
     """history.md of a command agent's scratch directory: exactly what the Claude agent is sent."""
+    in_flight = render_in_flight(getattr(context, "in_flight", []))
     return (f"# Recent attempts\n\nBest so far: {context.best_summary}\n\n"
-            + render_history(context.history, context.step) + "\n")
+            + render_history(context.history, context.step) + "\n" + ("\n" + in_flight if in_flight else ""))

@@ -81,6 +81,8 @@ class Row:
     candidate_sha256: str = ""
     data_sha256: str = ""
     libraries: dict[str, str] = dataclasses.field(default_factory=dict)
+    candidate: int | None = None  # its number when launched (refs/arctl/RUN/inflight/N); = iter with one worker
+    tried: int = 0  # candidates recorded so far, this one included: how many tries a keep was selected from
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -125,6 +127,8 @@ class Ledger:
 
     def append(self, row: Row) -> None:
         untrusted.cap_row(row)  # nothing a candidate prints can bloat or corrupt the record
+        row.candidate = row.iter if row.candidate is None else row.candidate
+        row.tried = len(self.rows) + 1
         durable.append_line(self.path, json.dumps(row.to_json()))
         self.rows.append(row)
         durable.append_line(self.tsv, _tsv_line(row))

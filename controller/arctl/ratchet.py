@@ -5,6 +5,7 @@ Crash safety rests on three facts, checked on every start:
 - runs/NAME/pending.json names the iteration in flight and its commit, if any;
 - the branch tip is the last kept commit, or that in-flight commit.
 A commit in flight is evaluated again and recorded (recovery.py); anything else unknown is refused.
+With --workers N, several candidates are in flight on their own refs, never on the branch (inflight.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from arctl import acceptance, checks, durable, evaluate, feedback, recovery, repository, smoke, stopping, untrusted
+from arctl import acceptance, checks, durable, evaluate, feedback, inflight, recovery, repository, smoke, stopping, untrusted
 from arctl.agents import Agent, AgentError, Context, Exhausted, Proposal
 from arctl.errors import ArctlError
 from arctl.ledger import Ledger, Row, Status, run_dir
@@ -86,8 +87,11 @@ class Ratchet:
         previous = signal.signal(signal.SIGINT, self._on_sigint) if main_thread else None
         try:
             recovery.recover(self)
+            inflight.recover(self)  # candidates a run with --workers left in flight
             if not self.ledger.rows:
                 self._baseline()
+            if self.settings.run.workers > 1:
+                inflight.Scheduler(self).run()  # returns when a stop reason holds and nothing is in flight
             while not (reason := self._stop_reason()):
                 self._iteration(self.ledger.next_iter)
         except KeyboardInterrupt:
@@ -188,19 +192,7 @@ class Ratchet:
         eval_seconds = time.monotonic() - t0
         _fault("after_eval", iteration)
         best = self.ledger.best()
-        decision = None
-        if result.verdict != "ok":
-            status = Status.of_verdict(result.verdict)
-        elif iteration == 0:
-            status = Status.BASELINE
-        else:
-            accept = self.settings.accept
-            decision = acceptance.decide(result.fold_scores, best.folds, self.task.spec.greater_is_better,
-                                         accept.rule, accept.z, accept.min_delta)
-            status = Status.KEPT if decision.keep else Status.DISCARDED
-            # A jump to near-perfect is suspicious; a task whose baseline is already there is just easy.
-            if self.task.spec.metric in TRIPWIRE_METRICS and result.mean >= accept.tripwire > self.ledger.rows[0].val:
-                status = Status.TRIPWIRE
+        status, decision = self._judge(iteration, result, best)
         row = self._row(iteration, commit, proposal, status, verdict=result.verdict, reason=result.reason,
                         agent_seconds=agent_seconds, started=started, result=result, decision=decision,
                         eval_seconds=eval_seconds)
@@ -212,6 +204,21 @@ class Ratchet:
             self._reset(best.commit)
         self.pending_path.unlink(missing_ok=True)
         return row
+
+    def _judge(self, iteration: int, result: evaluate.Evaluation, best: Row | None):
+        """The status of an evaluated candidate against the best now, and the acceptance decision if one was made."""
+        if result.verdict != "ok":
+            return Status.of_verdict(result.verdict), None
+        if iteration == 0:
+            return Status.BASELINE, None
+        accept = self.settings.accept
+        decision = acceptance.decide(result.fold_scores, best.folds, self.task.spec.greater_is_better,
+                                     accept.rule, accept.z, accept.min_delta)
+        status = Status.KEPT if decision.keep else Status.DISCARDED
+        # A jump to near-perfect is suspicious; a task whose baseline is already there is just easy.
+        if self.task.spec.metric in TRIPWIRE_METRICS and result.mean >= accept.tripwire > self.ledger.rows[0].val:
+            status = Status.TRIPWIRE
+        return status, decision
 
     def _row(self, iteration, commit, proposal: Proposal, status: Status, *, reason, agent_seconds, started,
              verdict: str = "", result: evaluate.Evaluation | None = None,

@@ -116,7 +116,7 @@ def reveal(repo: git.Repo, ledger: Ledger, task, image: str, limits, engine, pro
             if result.candidate_sha256 not in sealed:
                 raise ArctlError(f"iteration {r.iter} did not evaluate cleanly on the test set: {result.reason}")
         revealed.append({"iter": r.iter, "commit": r.commit, "val": r.val, "test": sealed[r.candidate_sha256],
-                         "hypothesis": r.hypothesis})
+                         "hypothesis": r.hypothesis, "tried": r.tried or r.iter + 1})  # selected among this many
     event = {"event": "reveal", "time": time.time(), "tried": len(rows), "revealed": revealed}
     ledger.append_event(event)
     return {**event, "number": sum(e.get("event") == "reveal" for e in ledger.events)}

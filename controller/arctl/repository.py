@@ -6,6 +6,7 @@ otherwise, so a fresh machine, a CI runner or a container with an empty HOME wor
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import git
@@ -74,6 +75,30 @@ def read_note(repo: git.Repo, run: str, commit_sha: str) -> str | None:
 def keep_reachable(repo: git.Repo, run: str, iteration: int, commit_sha: str) -> None:
     """refs/arctl/RUN/iter-N: every attempt stays reachable after a reset."""
     repo.git.update_ref(f"refs/arctl/{run}/iter-{iteration}", commit_sha)
+
+
+def commit_file(repo: git.Repo, parent: str, path: str, data: bytes, message: str, ref: str) -> str:
+    """A commit of parent's tree with one top-level file replaced, made without touching the index, the
+    work tree or HEAD, and pointed at by ref (so a candidate in flight is never on the run's branch)."""
+    blob = _git(repo, "hash-object", "-w", "--stdin", data=data)
+    entries = [line for line in _git(repo, "ls-tree", parent).splitlines() if line.split("\t", 1)[1] != path]
+    entries.append(f"100644 blob {blob}\t{path}")
+    tree = _git(repo, "mktree", data="\n".join(entries).encode() + b"\n")
+    return commit_tree(repo, tree, parent, message, ref)
+
+
+def commit_tree(repo: git.Repo, tree: str, parent: str, message: str, ref: str) -> str:
+    """A commit of tree on parent, with the workspace's identity, pointed at by ref."""
+    sha = repo.git.commit_tree(tree, "-p", parent, "-m", message)
+    repo.git.update_ref(ref, sha)
+    return sha
+
+
+def _git(repo: git.Repo, *args: str, data: bytes = b"") -> str:
+    out = subprocess.run(["git", "-C", repo.working_tree_dir, *args], input=data, capture_output=True, check=False)
+    if out.returncode != 0:
+        raise ArctlError(f"git {args[0]} failed: {out.stderr.decode(errors='replace').strip()}")
+    return out.stdout.decode().strip()
 
 
 def train_py_at(repo: git.Repo, rev: str) -> bytes:

@@ -54,12 +54,18 @@ class Sandbox:
 
 
 @dataclasses.dataclass(frozen=True)
+class Run:
+    workers: int = 1  # candidates in flight at once (inflight.py); 1 is one candidate at a time
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     task: dict = dataclasses.field(default_factory=lambda: {"name": "heart"})  # the [task] table, see tasks.py
     budget: Budget = Budget()
     agent: Agent = Agent()
     accept: Accept = Accept()
     sandbox: Sandbox = Sandbox()
+    run: Run = Run()
     engines: tuple[EngineSpec, ...] = ()  # [[engines]]: none means the local engine alone
 
     def limits(self) -> Limits:
@@ -80,12 +86,16 @@ class Settings:
         given = {k: v for k, v in values.items() if v is not None}
         return dataclasses.replace(self, agent=dataclasses.replace(self.agent, **given)) if given else self
 
+    def with_run(self, **values) -> Settings:
+        given = {k: v for k, v in values.items() if v is not None}
+        return dataclasses.replace(self, run=dataclasses.replace(self.run, **given)) if given else self
+
     def with_accept(self, **values) -> Settings:
         given = {k: v for k, v in values.items() if v is not None}
         return dataclasses.replace(self, accept=dataclasses.replace(self.accept, **given)) if given else self
 
 
-_TABLES = {"budget": Budget, "agent": Agent, "accept": Accept, "sandbox": Sandbox}
+_TABLES = {"budget": Budget, "agent": Agent, "accept": Accept, "sandbox": Sandbox, "run": Run}
 ISOLATION = ("shared", "strict")
 _COMMENTS = {
     ("budget", "deadline"): "wall-clock seconds for all folds of one candidate",
@@ -101,6 +111,7 @@ _COMMENTS = {
     ("accept", "tripwire"): "a validation roc_auc this high stops the run: on real data it means a leak",
     ("sandbox", "runtime"): "OCI runtime for jobs: \"\" = engine default; \"runsc\" (gVisor) or \"kata-runtime\" if installed",
     ("sandbox", "isolation"): "shared: fold jobs side by side; strict: one at a time (no contention between them)",
+    ("run", "workers"): "candidates in flight at once (--workers); each is judged against the best when it finishes",
 }
 
 HEART_TASK = '''[task]
@@ -152,6 +163,8 @@ def load(workspace: Path) -> Settings:
                          f"not {settings.sandbox.isolation!r}")
     if settings.budget.deadline <= 0 or settings.budget.memory_mib <= 0 or settings.budget.cpus_per_job <= 0:
         raise ArctlError(f"{path}: budget values must be positive")
+    if settings.run.workers < 1:
+        raise ArctlError(f"{path}: run.workers must be 1 or more, not {settings.run.workers}")
     return settings
 
 

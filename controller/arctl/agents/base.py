@@ -25,6 +25,9 @@ class Context:
     best_summary: str
     history: list  # recent ledger rows (arctl.ledger.Row), oldest first
     step: float = 1e-4  # scores are shown to the agent rounded to this (arctl.feedback)
+    # Candidates in flight when this one was asked for (--workers > 1): {"candidate", "hypothesis", "notes"};
+    # hypothesis "" while that agent is still thinking. Not to be proposed again.
+    in_flight: list = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -50,6 +53,7 @@ def render_request(context: Context) -> str:
     return (
         f"## Current best train.py ({context.best_summary})\n\n```python\n{context.best_train_py}\n```\n\n"
         f"## Recent attempts\n\n{feedback.render_history(context.history, context.step)}\n\n"
+        f"{feedback.render_in_flight(context.in_flight)}"
         f"## Your turn (iteration {context.iteration})\n\nPropose one new complete train.py that tests one "
         "hypothesis likely to improve the validation metric. Do not repeat an attempt that was already discarded."
     )

@@ -5,7 +5,8 @@ which changes were kept, discarded or crashed, and picks the next change from ar
 - never the same change on the same best again, never a change that crashed, timed out or was invalid;
 - a change that was discarded on an older best may be tried on a newer one (sooner if it had gained a little);
 - kinds of change that produced keeps get more of the budget, and a kept hyperparameter move is followed further;
-- ties are broken by a generator seeded with the seed and the iteration, so a run is reproducible.
+- ties are broken by a generator seeded with the seed and the iteration, so a run is reproducible;
+- with several candidates in flight (--workers), never a recipe another candidate is already testing.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import collections
 import json
 import random
+import threading
 
 from arctl.agents import recipes, steps
 from arctl.agents.base import Context, Exhausted, Proposal
@@ -28,12 +30,16 @@ class ComposeAgent:
         self.task_type, self.seed = task_type, seed
         self.proposed: dict[int, dict] = {}  # iteration -> what was proposed (survives a short history window)
         self.memory: dict[int, dict] = {}  # iteration -> attempt with its outcome
+        self.scored: set[int] = set()  # candidate numbers whose outcome is known
+        self.lock = threading.Lock()  # agents are asked concurrently with --workers
 
     # ---- what the run has learned ---------------------------------------------------------------
     def learn(self, history: list) -> None:
         """Outcomes of past attempts: this agent's own (from memory or the ledger note) and the baseline."""
         for row in history:
-            attempt = self.proposed.get(row.iter)
+            number = row.iter if getattr(row, "candidate", None) is None else row.candidate
+            self.scored.add(number)
+            attempt = self.proposed.get(number)
             if attempt is None and row.notes.startswith(NOTE):
                 try:
                     attempt = json.loads(row.notes[len(NOTE):])
@@ -87,7 +93,23 @@ class ComposeAgent:
         return score, note
 
     # ---- the proposal ---------------------------------------------------------------------------
+    def _in_flight(self, context: Context) -> set[str]:
+        """Recipes being tested right now: this agent's own unscored proposals and those the run says are in flight."""
+        recipes_ = [a["recipe"] for n, a in self.proposed.items() if n not in self.scored]
+        for c in context.in_flight:
+            notes = c.get("notes") or ""
+            if notes.startswith(NOTE):
+                try:
+                    recipes_.append(json.loads(notes[len(NOTE):])["recipe"])
+                except (ValueError, KeyError, TypeError):
+                    pass
+        return {recipes.fingerprint(r) for r in recipes_}
+
     def propose(self, context: Context) -> Proposal:
+        with self.lock:
+            return self._propose(context)
+
+    def _propose(self, context: Context) -> Proposal:
         self.learn(context.history)
         schema = steps.Schema.from_card(context.task_card, self.task_type)
         best = recipes.read(context.best_train_py)
@@ -96,7 +118,7 @@ class ComposeAgent:
             best = recipes.baseline(self.task_type)
             start = " The best train.py carries no RECIPE, so this starts from the baseline's recipe."
         base = recipes.fingerprint(best)
-        seen = {recipes.fingerprint(a["recipe"]) for a in self.memory.values()} | {base}
+        seen = {recipes.fingerprint(a["recipe"]) for a in self.memory.values()} | {base} | self._in_flight(context)
         rng = random.Random(f"{self.seed}:{context.iteration}")
         ranked = []
         for step in steps.library(best, schema, self._others(schema)):
