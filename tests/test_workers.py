@@ -70,6 +70,9 @@ def test_three_workers_record_in_finishing_order_and_move_the_branch_only_to_win
         assert repo.git.rev_parse(f"refs/arctl/demo/iter-{r['iter']}") == r["commit"]
     assert not repo.git.for_each_ref("refs/arctl/demo/inflight/")  # no candidate left in flight
     assert not (ws / "runs" / "demo" / "inflight.json").exists()
+    # The chain of winners is what `arctl verify` walks: one parent each, train.py only, a kept note, reproduced.
+    verified = arctl("verify", "demo", cwd=ws)
+    assert f"all {len(kept)} kept commits reproduce" in verified.stdout  # the baseline included
 
 
 STRONG = Path(__file__).resolve().parents[1] / "artifact/arctl/artifact/catalog/classification/01_onehot_categoricals.py"
