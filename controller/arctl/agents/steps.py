@@ -2,7 +2,8 @@
 
 A step is one change to the best recipe: a preprocessing step, another model family, one notch of one
 hyperparameter, or an ensemble with the best candidate of another family. Its prior says how promising it
-usually is; the agent (arctl.agents.compose) adjusts that with what the run has learned.
+usually is for data of the task card's size (few rows: linear moves and forests before boosted trees; many:
+boosted trees and FLAML first); the agent (arctl.agents.compose) adjusts that with what the run has learned.
 """
 
 from __future__ import annotations
