@@ -72,6 +72,19 @@ def own_leftovers(engine) -> tuple[list, list]:
     return engine.containers.list(all=True, filters=mine), engine.volumes.list(filters=mine)
 
 
+def compose_run(service: str, name: str, timeout: int = 900, **env: str):
+    """`docker-compose run --rm SERVICE` of compose.yaml in its own project, then `down -v`; the finished process."""
+    import subprocess
+
+    project = ["docker-compose", "-p", f"arctltest{os.getpid()}{name}"]
+    env = {**os.environ, **env}
+    try:
+        return subprocess.run([*project, "run", "--rm", service], cwd=REPO, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+    finally:
+        subprocess.run([*project, "down", "-v"], cwd=REPO, env=env, capture_output=True, timeout=120)
+
+
 def candidate(name: str, **replace: str) -> bytes:
     """A train.py from tests/candidates, with optional `NAME = value` lines replaced."""
     text = (CANDIDATES / name).read_text()

@@ -16,7 +16,7 @@ from arctl import evaluate
 from arctl.sandbox import policy
 from arctl.sandbox.policy import Limits
 
-from conftest import candidate
+from conftest import HEART_DATA, candidate, compose_run
 
 pytestmark = pytest.mark.docker
 MARGIN = 0.02  # what noise may add to the honest score; the channel added 0.07-0.09
@@ -81,3 +81,24 @@ def test_the_baseline_and_lightgbm_run_under_every_defence(run_candidate):
         result = run_candidate(source, deadline=120)
         assert result.verdict == "ok", result.reason + result.stderr_tail
         assert result.mean > 0.8
+
+
+def compose_grade(source: bytes, tmp_path, image, name: str) -> dict:
+    """Grade a candidate with compose.yaml alone (Docker, no arctl on the host); the fold scores it prints."""
+    path = tmp_path / f"{name}.py"
+    path.write_bytes(source)
+    proc = compose_run("grade", name, ARCTL_DATA=str(HEART_DATA), CANDIDATE=str(path), ARCTL_IMAGE=image)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return {k: float(v) for k, v in (line.split("  roc_auc ") for line in proc.stdout.splitlines()
+                                     if line.startswith("fold"))}
+
+
+def test_compose_grading_is_defended_too(image, tmp_path):
+    """compose.yaml grades without arctl on the host: its fit containers get the same seccomp profile, a pre-read
+    image and what /proc masks compose can express. Seen failing before: attack 0.97 against honest 0.91."""
+    honest = compose_grade(candidate("cache_channel.py", ROLE="write"), tmp_path, image, "honest")
+    attacked = compose_grade(candidate("cache_channel.py"), tmp_path, image, "attack")
+    mean = lambda scores: sum(scores.values()) / len(scores)  # noqa: E731
+    print(f"compose grading: cache channel {mean(attacked):.3f} (honest {mean(honest):.3f})")
+    assert len(attacked) == len(honest) == 5
+    assert mean(attacked) < mean(honest) + MARGIN

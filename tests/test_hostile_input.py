@@ -195,15 +195,9 @@ def test_verify_from_notes_trusts_only_arctl_commits_back_to_the_baseline(tmp_pa
 @pytest.mark.docker
 def test_compose_grading_keeps_its_deadline_when_the_candidate_stops_its_parent(image):
     """The candidate SIGSTOPs the `timeout` above it: once that stopped the deadline and the grading never ended."""
-    from conftest import CANDIDATES, REPO
+    from conftest import CANDIDATES, compose_run
 
-    env = {**os.environ, "ARCTL_DATA": str(HEART_DATA), "CANDIDATE": str(CANDIDATES / "stop_parent.py"),
-           "ARCTL_IMAGE": image, "ARCTL_DEADLINE": "10"}
-    project = ["docker-compose", "-p", f"arctltest{os.getpid()}stop"]
-    try:
-        proc = subprocess.run([*project, "run", "--rm", "fit-fold0"], cwd=REPO, env=env, capture_output=True,
-                              text=True, timeout=300)
-    finally:
-        subprocess.run([*project, "down", "-v"], cwd=REPO, env=env, capture_output=True, timeout=120)
+    proc = compose_run("fit-fold0", "stop", timeout=300, ARCTL_DATA=str(HEART_DATA),
+                       CANDIDATE=str(CANDIDATES / "stop_parent.py"), ARCTL_IMAGE=image, ARCTL_DEADLINE="10")
     assert proc.returncode != 0
     assert "could not stop my parent" in proc.stdout + proc.stderr

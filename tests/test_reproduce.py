@@ -12,7 +12,7 @@ from PIL import Image
 
 from arctl import prepare, tasks
 
-from conftest import ARTIFACT, HEART_DATA, REPO
+from conftest import ARTIFACT, HEART_DATA, REPO, compose_run
 from test_cli import arctl
 
 pytestmark = pytest.mark.docker
@@ -55,14 +55,9 @@ def test_compose_grading_matches_arctl_eval(run_ws, image, tmp_path):
     assert f"mean roc_auc {by_eval['mean']:.6f}" in proc.stdout
 
 
-def test_compose_grading_without_data_says_to_set_it(image):
-    env = {**{k: v for k, v in os.environ.items() if k != "ARCTL_DATA"}, "ARCTL_IMAGE": image}
-    project = ["docker-compose", "-p", f"arctltest{os.getpid()}nodata"]
-    try:
-        proc = subprocess.run([*project, "run", "--rm", "split"], cwd=REPO, env=env, capture_output=True, text=True,
-                              timeout=300)
-    finally:
-        subprocess.run([*project, "down", "-v"], cwd=REPO, env=env, capture_output=True, timeout=120)
+def test_compose_grading_without_data_says_to_set_it(image, monkeypatch):
+    monkeypatch.delenv("ARCTL_DATA", raising=False)
+    proc = compose_run("split", "nodata", timeout=300, ARCTL_IMAGE=image)
     assert proc.returncode != 0 and "set ARCTL_DATA to the task's data file" in proc.stderr + proc.stdout
 
 

@@ -20,6 +20,7 @@ from arctl.errors import ArctlError
 from arctl.sandbox import engine as docker_engine
 
 LOCAL = "local"
+TLS_API_VERSION = "1.41"  # Docker Engine 20.10's API, the oldest engine arctl supports; newer engines accept it
 
 
 class EngineLost(ArctlError):
@@ -71,11 +72,16 @@ def connect(spec: EngineSpec) -> docker.DockerClient:
     if not spec.url:
         return docker_engine.client()
     try:
-        tls = None
         if spec.tls_cert_path:
             d = spec.tls_cert_path.rstrip("/")
             tls = docker.tls.TLSConfig(client_cert=(f"{d}/cert.pem", f"{d}/key.pem"), ca_cert=f"{d}/ca.pem", verify=True)
-        c = docker.DockerClient(base_url=spec.url, timeout=30, tls=tls, use_ssh_client=spec.url.startswith("ssh://"))
+            # The engine's own CA must decide: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE (set on many
+            # machines) replace it, and the handshake then fails. So the session ignores the environment, and
+            # the API version is given (asking for it would already use the environment's bundle).
+            c = docker.DockerClient(base_url=spec.url, timeout=30, tls=tls, version=TLS_API_VERSION)
+            c.api.trust_env = False
+        else:
+            c = docker.DockerClient(base_url=spec.url, timeout=30, use_ssh_client=spec.url.startswith("ssh://"))
         c.ping()
         return c
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as e:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import json
+from importlib import resources
 
 import docker
 import docker.errors
@@ -22,33 +23,14 @@ from arctl.sandbox.engine import OWNER, owner_label
 from arctl.sandbox.policy import Limits, container_kwargs, create
 from arctl.sandbox.pool import of as pool_of
 
-# Every regular file a job could open (as the same user), read to its end; mounts of the job excluded.
-SCRIPT = r"""
-import json, os, stat
-skip = {"/proc", "/sys", "/dev", "/tmp", "/out", "/job", "/candidate"}
-files = size = 0
-buf = bytearray(1 << 20)
-for root, dirs, names in os.walk("/"):
-    dirs[:] = [d for d in dirs if os.path.join(root, d) not in skip]
-    for name in names:
-        path = os.path.join(root, name)
-        try:
-            if not stat.S_ISREG(os.lstat(path).st_mode):
-                continue
-            with open(path, "rb", buffering=0) as f:
-                while n := f.readinto(buf):
-                    size += n
-            files += 1
-        except OSError:
-            pass
-print(json.dumps({"files": files, "bytes": size}))
-"""
+# Run by python3 -c, so the same file serves compose.yaml's `preread` service (mounted there).
+SCRIPT = resources.files(__package__).joinpath("preread_image.py").read_text()
 TIMEOUT = 300  # seconds; the first pre-read of a cold image reads it all from disk
 
 
-def preread(engine: docker.DockerClient, image: str, limits: Limits, harness_dir=None) -> dict:
+def preread(engine: docker.DockerClient, image: str, limits: Limits) -> dict:
     """Read every file of the image once; returns {"files", "bytes"} read. (Each job gets its own copy of
-    the harness in its own volume, so the harness is no shared file; harness_dir is not used.)"""
+    the harness in its own volume, so the harness is no shared file.)"""
     limits = dataclasses.replace(limits, cpus_per_job=limits.cpu_budget)  # before any job runs: all the CPUs
     kwargs = container_kwargs(limits, {}, {OWNER: owner_label()})
     container = create(engine, image, ["python3", "-c", SCRIPT], kwargs)
