@@ -220,6 +220,7 @@ def main():
     parser.add_argument("--iters", type=int, help="iterations per run, baseline included")
     parser.add_argument("--datasets", help="comma-separated subset of: " + "heart,breast_cancer,wine,digits,diabetes,"
                         "interactions,text")
+    parser.add_argument("--seeds", help="comma-separated split seeds (default 42 with --quick, else 42,7,2026)")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
     args = parser.parse_args()
     agents = args.agent or ["compose", "catalog"]
@@ -229,6 +230,7 @@ def main():
     specs = datasets(home)
     names = args.datasets.split(",") if args.datasets else (["text", "heart", "diabetes"] if args.quick else list(specs))
     seeds, iters = ([42], args.iters or 8) if args.quick else ([42, 7, 2026], args.iters or 16)
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else seeds
     results = []
     for name in names:
         for seed in seeds:

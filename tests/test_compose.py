@@ -30,6 +30,8 @@ Budget: 180 s wall clock for all folds together; per fold container 1 CPU, 2048 
 | x3 | float64 | 0 | 700 | -3 | 3 |
 | colour | str | 30 | 5 |  |  |
 """
+# The same columns with many rows: the agent explores boosted trees first there (a small card starts elsewhere).
+LARGE_CARD = CARD.replace("of the 800 training rows", "of the 20000 training rows")
 BASELINE_PY = (ARTIFACT / "train.py").read_text()
 
 
@@ -42,13 +44,13 @@ def world(recipe: dict) -> float:
             + 0.002 * bool(recipe["pairs"]))
 
 
-def simulate(agent: ComposeAgent, iterations: int, crash: str = "", window: int = 12) -> list[Row]:
+def simulate(agent: ComposeAgent, iterations: int, crash: str = "", window: int = 12, card: str = LARGE_CARD) -> list[Row]:
     """A ratchet without a sandbox: `world` scores, a gain over 0.001 is kept; keys containing `crash` crash."""
     best_py, best_val = BASELINE_PY, world(baseline("binary"))
     rows = [Row(iter=0, status=Status.BASELINE, val=best_val)]
     for i in range(1, iterations):
         try:
-            p = agent.propose(Context(i, "", CARD, best_py, f"iteration x, roc_auc {best_val:.4f}", rows[-window:]))
+            p = agent.propose(Context(i, "", card, best_py, f"iteration x, roc_auc {best_val:.4f}", rows[-window:]))
         except Exhausted:
             break
         key = json.loads(p.notes.split(" ", 1)[1])["key"]
@@ -100,7 +102,7 @@ def test_a_crashed_change_is_never_retried_and_a_resumed_agent_remembers_from_th
     # A fresh agent (a resumed run) sees only the ledger rows: it must not repeat what they hold.
     fresh = ComposeAgent("binary")
     best = [r for r in rows if r.status is Status.KEPT][-1]
-    context = Context(30, "", CARD, render(attempt(best)["recipe"], "binary", "h", "w"), "best", rows)
+    context = Context(30, "", LARGE_CARD, render(attempt(best)["recipe"], "binary", "h", "w"), "best", rows)
     proposal = fresh.propose(context)
     done = {(attempt(r)["key"], attempt(r)["base"]) for r in rows[1:]}
     assert (attempt_of(proposal)["key"], attempt_of(proposal)["base"]) not in done
@@ -111,7 +113,7 @@ def attempt_of(proposal) -> dict:
 
 
 def test_the_recipe_round_trips_and_the_hypothesis_says_what_changed():
-    p = ComposeAgent("binary").propose(Context(1, "", CARD, BASELINE_PY, "iteration 0, roc_auc 0.8", []))
+    p = ComposeAgent("binary").propose(Context(1, "", LARGE_CARD, BASELINE_PY, "iteration 0, roc_auc 0.8", []))
     assert read(p.train_py) == attempt_of(p)["recipe"]
     assert checks.static_problems(p.train_py.encode()) == []
     assert checks.hypothesis(p.train_py.encode()) == p.hypothesis and "switch to lgbm" in p.hypothesis
@@ -121,6 +123,38 @@ def test_card_schema_is_read():
     schema = Schema.from_card(CARD, "binary")
     assert (schema.rows, schema.numeric, schema.text, schema.missing, schema.deadline) == (800, 3, 1, True, 180.0)
     assert schema.coded == ("level",)
+
+
+def first_moves(task_type: str, card: str, seed: int, n: int = 5) -> list[str]:
+    """The agent's first n changes when none of them gains: the order of its priors on this card."""
+    agent, rows = ComposeAgent(task_type, seed=seed), [Row(iter=0, status=Status.BASELINE, val=0.8)]
+    for i in range(1, n + 1):
+        p = agent.propose(Context(i, "", card, BASELINE_PY, "iteration 0, 0.8", rows))
+        rows.append(Row(iter=i, status=Status.DISCARDED, val=0.8, delta=0.0, notes=p.notes, hypothesis=p.hypothesis))
+    return [attempt(r)["key"] for r in rows[1:]]
+
+
+BOOSTED = {"model=lgbm", "model=hgb", "model=xgb", "model=flaml"}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_small_data_starts_with_linear_moves_and_forests_large_data_with_boosting_and_flaml(seed):
+    small, large = first_moves("binary", CARD, seed), first_moves("binary", LARGE_CARD, seed)
+    # 800 rows: regularisation, encodings and splines of the linear baseline, and forests; no boosting yet.
+    assert not BOOSTED & set(small), small
+    assert any(k.startswith(("linear.", "coded=", "expand=", "text=", "indicators=", "pairs=")) for k in small), small
+    assert {"model=et", "model=rf"} & set(small), small
+    # 20,000 rows: the strongest boosted family first and FLAML (the card's budget allows it) among the first three.
+    assert large[0] in BOOSTED and "model=flaml" in large[:3], large
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_small_regression_tries_ridge_alpha_splines_and_hgb_early(seed):
+    card = CARD.replace("(binary)", "(regression)").replace("roc_auc, higher is better", "rmse, lower is better")
+    small = first_moves("regression", card, seed, n=6)
+    assert "model=hgb" in small and "expand=splines" in small, small
+    assert any(k.startswith("linear.alpha=") for k in small), small
+    assert not {"model=lgbm", "model=xgb", "model=flaml"} & set(small), small
 
 
 def test_auto_without_a_key_is_compose_and_catalog_stays_selectable(monkeypatch):

@@ -2,7 +2,8 @@
 
 A step is one change to the best recipe: a preprocessing step, another model family, one notch of one
 hyperparameter, or an ensemble with the best candidate of another family. Its prior says how promising it
-usually is; the agent (arctl.agents.compose) adjusts that with what the run has learned.
+usually is for data of the task card's size (few rows: linear moves and forests before boosted trees; many:
+boosted trees and FLAML first); the agent (arctl.agents.compose) adjusts that with what the run has learned.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ import re
 from arctl.agents import recipes
 from arctl.agents.recipes import MODELS
 
-MODEL_PRIOR = {"lgbm": 3.0, "hgb": 2.9, "rf": 2.7, "et": 2.6, "xgb": 2.5, "svm": 2.1, "linear": 2.0, "flaml": 1.4}
+SMALL = 2000  # training rows below which boosted trees usually lose to regularised linear models and forests
+# How promising each family usually is, by the size of the data (rows of the task card; 0 = unknown, read as large).
+MODEL_PRIOR = {"lgbm": 3.0, "flaml": 3.0, "hgb": 2.75, "rf": 2.7, "et": 2.6, "xgb": 2.5, "svm": 2.1, "linear": 2.0}
+SMALL_PRIOR = {"et": 2.3, "rf": 2.2, "svm": 2.1, "linear": 2.0, "hgb": 1.5, "lgbm": 1.4, "xgb": 1.3, "flaml": 1.2}
+SMALL_REGRESSION_PRIOR = {**SMALL_PRIOR, "hgb": 2.5}  # histogram boosting with its defaults holds up on small regression
 MODEL_WHY = {
     "linear": "a regularised linear model generalises well when the signal is mostly additive",
     "rf": "a random forest captures non-linear effects and interactions with little tuning",
@@ -44,6 +49,11 @@ class Schema:
     deadline: float = 180.0
     greater_is_better: bool = True
     coded: tuple[str, ...] = ()  # numeric columns with 3 to 8 distinct values: probably coded categories
+
+    @property
+    def small(self) -> bool:
+        """Few training rows: variance dominates, so simple, regularised models and averaging come first."""
+        return 0 < self.rows < SMALL
 
     @classmethod
     def from_card(cls, card: str, task_type: str) -> Schema:
@@ -119,12 +129,20 @@ def switch_model(recipe: dict, name: str, schema: Schema) -> dict:
     return new
 
 
+def model_prior(name: str, schema: Schema) -> float:
+    """Large data: boosted trees and FLAML first. Small data: forests and the linear family before boosting, except
+    histogram boosting on regression, which is tried early there too."""
+    if not schema.small:
+        return MODEL_PRIOR[name]
+    return (SMALL_REGRESSION_PRIOR if schema.task_type == "regression" else SMALL_PRIOR)[name]
+
+
 def _model_steps(best: dict, schema: Schema) -> list[Step]:
     out = []
     for name in MODELS:
         if name == best["model"] or (name == "svm" and schema.rows > 5000) or (name == "flaml" and schema.deadline < 60):
             continue
-        out.append(Step(f"model={name}", "model", MODEL_PRIOR[name], switch_model(best, name, schema),
+        out.append(Step(f"model={name}", "model", model_prior(name, schema), switch_model(best, name, schema),
                         f"switch to {name}", MODEL_WHY[name]))
     return out
 
@@ -159,7 +177,8 @@ def _prep_steps(best: dict, schema: Schema) -> list[Step]:
                         "a rank-based normal transform tames skewed columns and outliers" if to == "quantile"
                         else "plain standardisation keeps the original spacing of values"))
     if schema.numeric and median:
-        for how, prior, why in (("splines", 2.2 if smooth else 0.5, "cubic splines let a linear model bend each column"),
+        bend = 2.45 if schema.small and schema.task_type == "regression" else 2.2  # few rows: bend before boosting
+        for how, prior, why in (("splines", bend if smooth else 0.5, "cubic splines let a linear model bend each column"),
                                 ("bins", 1.1 if smooth else 0.4, "quantile bins let a linear model fit steps")):
             if best["expand"] != how:
                 out.append(Step(f"expand={how}", "prep", prior, _with(best, expand=how), f"expand numeric columns into {how}",
@@ -185,6 +204,8 @@ def _prep_steps(best: dict, schema: Schema) -> list[Step]:
 def _hparam_steps(best: dict, schema: Schema) -> list[Step]:
     out = []
     name = best["model"]
+    # On small data the strength of regularisation (C, alpha) is the linear model's most telling knob.
+    prior = (2.4 if schema.task_type == "regression" else 2.2) if name == "linear" and schema.small else 1.9
     for param, values in recipes.grid(name, schema.task_type).items():
         current = best["params"].get(param)
         if current is None:
@@ -195,7 +216,7 @@ def _hparam_steps(best: dict, schema: Schema) -> list[Step]:
                 continue
             value = min(beyond) if direction > 0 else max(beyond)
             params = {**best["params"], param: value}
-            out.append(Step(f"{name}.{param}={value}", "hparam", 1.9, _with(best, params=params),
+            out.append(Step(f"{name}.{param}={value}", "hparam", prior, _with(best, params=params),
                             f"{param} {current} → {value}",
                             f"one notch {'up' if direction > 0 else 'down'} the grid of the best model",
                             (name, param, direction)))
