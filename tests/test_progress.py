@@ -81,3 +81,29 @@ def test_in_a_terminal_the_live_line_is_drawn_and_the_log_stays(tmp_path):
     with progress.LiveLine(Console(file=plain), t):  # not a terminal: nothing drawn
         time.sleep(0.6)
     assert plain.getvalue() == ""
+
+
+def test_each_candidate_in_flight_has_its_own_phase_clock_and_folds(tmp_path):
+    """With --workers, job events carry their candidate's source key and count for that candidate only."""
+    t = progress.Tracker(tmp_path, "night", folds=5, metric="val_auc")
+    t.row(Row(iter=0, status=Status.BASELINE, val=0.9), "iter 0 | baseline")
+    t.flying({1: "", 2: ""})  # two agents thinking
+    first_since = progress.read(tmp_path, "night")["candidates"]["1"]["since"]
+    t.flying({1: "aaaa", 2: ""})  # 1 is being evaluated
+    state = progress.read(tmp_path, "night")
+    assert state["candidates"]["1"]["phase"] == "evaluating" and state["candidates"]["1"]["since"] >= first_since
+    t.job("handed", "fold0", {"engine": "local", "source": "aaaa"})
+    t.job("done", "fold0", {"verdict": "ok", "source": "aaaa"})
+    t.job("done", "fold1", {"verdict": "ok", "source": "aaaa"})
+    t.job("done", "fold0", {"verdict": "ok", "source": "bbbb"})  # no candidate of that source: not counted anywhere
+    t.flying({1: "aaaa", 2: "", 3: ""})  # a third launched; 1 and 2 keep their state
+    state = progress.read(tmp_path, "night")
+    assert state["candidates"]["1"]["folds_done"] == 2 and state["candidates"]["2"]["phase"] == "agent"
+    assert state["folds_done"] == 0  # the single-candidate count is left alone
+    line = progress.describe(state).plain
+    assert "3 in flight" in line and "#1 folds 2/5" in line and "#2 agent" in line and "#3 agent" in line
+    assert "best val_auc 0.9000 (iter 0)" in line
+    t.flying({2: "", 3: ""})  # 1 recorded
+    assert set(progress.read(tmp_path, "night")["candidates"]) == {"2", "3"}
+    t.flying({})
+    assert "agent thinking" in progress.describe(progress.read(tmp_path, "night")).plain  # back to one line

@@ -6,12 +6,15 @@ import json
 import signal
 import statistics
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 import git
 import pytest
 from test_ratchet import assert_consistent, ledger
+
+from arctl import progress
 
 from conftest import HEART_DATA
 from test_cli import ARCTL, arctl
@@ -50,7 +53,26 @@ def check_judged_at_finish(rows: list[dict]) -> None:
 
 def test_three_workers_record_in_finishing_order_and_move_the_branch_only_to_winners(tmp_path, engine):
     ws = workspace(tmp_path, "compose")
-    proc = arctl("run", "demo", "--workers", "3", "--max-iters", "8", cwd=ws)
+    seen, stop = [], threading.Event()
+
+    def watch_progress():  # what `arctl status demo --watch` reads, polled while the run goes on
+        while not stop.is_set():
+            state = progress.read(ws, "demo")
+            if state and state.get("candidates"):
+                seen.append(state["candidates"])
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch_progress, daemon=True)
+    watcher.start()
+    try:
+        proc = arctl("run", "demo", "--workers", "3", "--max-iters", "8", cwd=ws)
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
+    assert max(len(c) for c in seen) >= 2, "progress never showed two candidates in flight"
+    assert any(c["phase"] == "evaluating" and c["folds_done"] > 0 for s in seen for c in s.values())
+    assert any(c["phase"] == "agent" for s in seen for c in s.values())
+    assert progress.read(ws, "demo")["candidates"] == {}  # nothing in flight once it stopped
     rows = assert_consistent(ws, engine)  # iters contiguous, tsv = ledger, tip = best kept, nothing in flight
     assert len(rows) == 8, proc.stdout
     assert [r["tried"] for r in rows] == list(range(1, 9))

@@ -87,7 +87,7 @@ def run(name, kind, model, command, agent_paths, unjailed_agent, agent_safe_log,
             tracker.row(row, line)
 
     loop = ratchet.Ratchet(workspace, name, agent, cfg, rules, task, tag, echo=echo,
-                           say=lambda line: out.print(Text(display.clean(line))), engine=engines)
+                           say=lambda line: out.print(Text(display.clean(line))), engine=engines, progress=tracker)
     reason = "ended by an error"
     try:
         with live_progress.LiveLine(out, tracker, enabled=not agent_safe_log):

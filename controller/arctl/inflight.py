@@ -97,8 +97,7 @@ class Scheduler:
         c.context = self.r._context(c.number)
         c.context.in_flight = [{"candidate": o.number, "hypothesis": o.proposal.hypothesis if o.proposal else "",
                                 "notes": o.proposal.notes if o.proposal else ""} for o in self.flying.values()]
-        r = self.r  # its containers start and warm up during the agent's turn, as with one worker
-        c.warming = preread.warm_up(r.engine, r.image, r.limits, r.task.spec.folds)
+        c.warming = preread.warm_up(self.r.engine, self.r.image, self.r.limits, self.r.task.spec.folds)  # in the agent's turn
         c.future = self.threads.submit(self._propose, c)
         self.flying[c.number] = c
         self._save()
@@ -219,6 +218,8 @@ class Scheduler:
         self.path.unlink(missing_ok=True)
 
     def _save(self) -> None:
+        self.r.progress.flying({n: runner.source_key(c.proposal.train_py.encode()) if c.commit else ""
+                                for n, c in self.flying.items()})  # live progress: each one's phase
         if self.flying:
             durable.write_json(self.path, {"candidates": [c.to_json() for c in self.flying.values()]})
         else:
@@ -291,7 +292,6 @@ def _record_crash(scheduler: Scheduler, c: Candidate) -> None:
 
 def _fault(point: str, number: int) -> None:
     from arctl.ratchet import _fault as fault  # ARCTL_FAULT=point:candidate kills the process there (tests)
-
     fault(point, number)
 
 

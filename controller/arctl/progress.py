@@ -39,7 +39,8 @@ class Tracker:
         self.state = {"name": name, "pid": os.getpid(), "metric": metric, "iter": len(rows),
                       "phase": "agent" if rows else "evaluating", "since": time.time(), "folds": folds,
                       "folds_done": 0, "best": {"iter": kept[-1].iter, "val": kept[-1].val} if kept else None,
-                      "last": "", "stopped": None, "updated": time.time()}
+                      "last": "", "stopped": None, "updated": time.time(),
+                      "candidates": {}}  # with --workers: each candidate in flight by its number
         self._write()
 
     def _write(self) -> None:
@@ -58,9 +59,30 @@ class Tracker:
             s.update(iter=row.iter + 1, phase="agent", since=time.time(), folds_done=0, last=line)
             self._write()
 
+    def flying(self, candidates: dict[int, str]) -> None:
+        """With --workers: the candidates in flight now, each with its source key (runner.source_key) once it is
+        being evaluated, "" while its agent thinks. A candidate keeps its clock and fold count while its phase holds."""
+        with self.lock:
+            before = self.state["candidates"]
+            now = {}
+            for number, source in candidates.items():
+                old = before.get(str(number))
+                phase = "evaluating" if source else "agent"
+                now[str(number)] = old if old and old["phase"] == phase else {
+                    "phase": phase, "since": time.time(), "folds_done": 0, "source": source}
+            if now != before:
+                self.state["candidates"] = now
+                self._write()
+
     def job(self, event: str, name: str, info: dict) -> None:
         with self.lock:
             s = self.state
+            if s["candidates"]:  # several candidates in flight: the event is its candidate's, if any
+                mine = [c for c in s["candidates"].values() if c["source"] and c["source"] == info.get("source")]
+                if mine and event == "done" and name.startswith("fold"):
+                    mine[0]["folds_done"] = min(s["folds"], mine[0]["folds_done"] + 1)
+                    self._write()
+                return
             if event == "handed" and s["phase"] != "evaluating":
                 s.update(phase="evaluating", since=time.time(), folds_done=0)
             elif event == "done" and name.startswith("fold"):
@@ -91,7 +113,17 @@ def describe(state: dict | None, now: float | None = None) -> Text:
     text = Text()
     text.append(f"run {one_line(state.get('name'), 60)} · ", style="dim")
     phase = state.get("phase")
-    if phase == "stopped":
+    flying = state.get("candidates") or {}
+    if phase != "stopped" and flying:
+        text.append(f"{len(flying)} in flight", style="bold")
+        for number, c in sorted(flying.items(), key=lambda kv: int(kv[0]) if str(kv[0]).isdigit() else 0)[:8]:
+            took = max(0.0, now - float(c.get("since", now)))
+            if c.get("phase") == "evaluating":
+                text.append(f" · #{one_line(number, 8)} folds {c.get('folds_done')}/{state.get('folds')} {took:.0f} s",
+                            style="bold cyan")
+            else:
+                text.append(f" · #{one_line(number, 8)} agent {took:.0f} s", style="bold yellow")
+    elif phase == "stopped":
         text.append(f"stopped: {one_line(state.get('stopped'), 120)}", style="bold")
     elif phase == "agent":
         text.append(f"iter {state.get('iter')} · agent thinking · {elapsed:.0f} s", style="bold yellow")
@@ -112,6 +144,13 @@ def _alive(pid) -> bool:
         return False
     except PermissionError:
         return True
+
+
+class Silent:
+    """No progress to show (a Ratchet driven without a terminal or watcher, as in tests)."""
+
+    def flying(self, candidates: dict[int, str]) -> None:
+        pass
 
 
 class LiveLine:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from arctl import acceptance, checks, durable, evaluate, feedback, inflight, recovery, repository, smoke, stopping, untrusted
+from arctl import progress as live_progress
 from arctl.agents import Agent, AgentError, Context, Exhausted, Proposal
 from arctl.errors import ArctlError
 from arctl.ledger import Ledger, Row, Status, run_dir
@@ -34,9 +35,10 @@ TRIPWIRE_METRICS = {"roc_auc"}  # bounded metrics where a near-perfect validatio
 class Ratchet:
     def __init__(self, workspace: Path, name: str, agent: Agent, settings: Settings, rules: stopping.StopRules,
                  task: PreparedTask, image: str, echo: Callable[[Row], None] = print, engine=None,
-                 say: Callable[[str], None] = print):
+                 say: Callable[[str], None] = print, progress=None):
         self.workspace, self.name, self.agent, self.settings, self.rules = workspace, name, agent, settings, rules
         self.task, self.image, self.echo, self.say = task, image, echo, say
+        self.progress = progress or live_progress.Silent()  # with --workers: each candidate in flight
         self.engine = engine or docker_engine.client()
         self.repo = repository.open_repo(workspace)
         self.branch = repository.BRANCH_PREFIX + name

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import hashlib
 import json
 import tarfile
 import threading
@@ -95,7 +96,7 @@ def run_job(pool: Pool, image: str, source: bytes, job: Job, limits: Limits, dea
             start = None
             result = _run_on(slot, image, source, job, limits, deadline, pool)
             result.engine, result.attempts, result.seconds = engine.name, attempts, time.monotonic() - began
-            pool.notify("done", job.name, verdict=str(result.verdict), engine=engine.name)
+            pool.notify("done", job.name, verdict=str(result.verdict), engine=engine.name, source=source_key(source))
             return result
         except INFRA as e:
             if not isinstance(e, EngineLost) and engine.answers():
@@ -126,6 +127,11 @@ def _take(start, engine: Engine, image: str, limits: Limits) -> Slot:
 _TAKE = threading.Lock()
 
 
+def source_key(source: bytes) -> str:
+    """Which candidate a job event belongs to, when several are in flight (progress.Tracker)."""
+    return hashlib.sha256(source).hexdigest()[:16]
+
+
 def _run_on(slot: Slot, image: str, source: bytes, job: Job, limits: Limits, deadline: float,
             pool: Pool) -> JobResult:
     start = time.monotonic()
@@ -140,7 +146,7 @@ def _run_on(slot: Slot, image: str, source: bytes, job: Job, limits: Limits, dea
             with transfer.job_archive(source, job.job_dir) as archive:
                 container.put_archive(transfer.INBOX, archive)
             phases["handed"] = time.time()
-            pool.notify("handed", job.name, engine=engine.name)
+            pool.notify("handed", job.name, engine=engine.name, source=source_key(source))
         timed_out = _watch(engine, container, deadline)
         phases["exited"] = time.time()
         container.reload()
