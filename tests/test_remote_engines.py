@@ -166,13 +166,17 @@ def test_folds_run_through_an_ssh_engine_score_as_on_the_local_engine(ssh_engine
     spec = EngineSpec(url=url, name="ssh")
     for _ in range(60):  # sshd takes a moment to listen
         try:
-            connect(spec)
+            connect(spec).close()
             break
         except EngineUnavailable:
             time.sleep(0.5)
     source = candidate("slow_baseline.py", SLEEP=0.1)
     local = evaluate.evaluate(source, heart_task, image, Limits(deadline=120), engine=engine)
-    through_ssh = evaluate.evaluate(source, heart_task, image, Limits(deadline=120), engine=Pool([Engine(spec, 2)]))
+    remote = Engine(spec, 2)
+    try:
+        through_ssh = evaluate.evaluate(source, heart_task, image, Limits(deadline=120), engine=Pool([remote]))
+    finally:  # closed while sshd still runs: at exit a pooled ssh connection would write into a dead pipe
+        remote.client.close()
     assert through_ssh.verdict == local.verdict == "ok", through_ssh.reason + through_ssh.stderr_tail
     assert through_ssh.fold_scores == local.fold_scores
     assert {job["engine"] for job in through_ssh.jobs.values()} == {"ssh"}
