@@ -14,6 +14,7 @@ import git
 import pytest
 
 from arctl.ledger import read_tsv
+from arctl.repository import read_note
 from arctl.sandbox.policy import LABEL
 
 from conftest import HEART_DATA
@@ -59,6 +60,8 @@ def assert_consistent(ws: Path, engine, name="demo"):
     assert repo.head.commit.hexsha == best["commit"]
     assert not repo.is_dirty(untracked_files=False)
     assert not (ws / "runs" / name / "pending.json").exists()
+    for r in rows:  # every recorded commit carries its row as a note: what `arctl verify` reads in a clone
+        assert r["commit"] is None or read_note(repo, name, r["commit"]), f"no note on iteration {r['iter']}"
     # Left by an arctl process that has ended (the engine may be shared with other, running arctl processes).
     from arctl.sandbox.engine import left_behind
     assert [c for c in engine.containers.list(all=True, filters={"label": LABEL}, sparse=True)
@@ -115,6 +118,20 @@ def test_sigkill_at_any_point_then_resume_is_consistent(ws, engine, point):
     rows = assert_consistent(ws, engine)
     assert len(rows) == 4
     assert rows[:2] == before
+
+
+@pytest.mark.parametrize("iteration", [1, 2])  # the catalog keeps iteration 1 and discards iteration 2
+def test_sigkill_between_a_row_and_its_note_then_resume_restores_the_note(ws, engine, iteration):
+    proc = arctl("run", "demo", "--max-iters", "4", cwd=ws, env={"ARCTL_FAULT": f"after_row:{iteration}"},
+                 check=False)
+    assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr
+    before = ledger(ws)
+    assert [r["status"] for r in before][-2:] == (["BASELINE", "KEPT"] if iteration == 1 else ["KEPT", "DISCARDED"])
+    assert read_note(git.Repo(ws), "demo", before[-1]["commit"]) is None  # killed before the note was written
+    resumed = arctl("run", "demo", "--max-iters", "4", cwd=ws)
+    assert f"restoring the note of iteration {iteration}" in resumed.stdout
+    rows = assert_consistent(ws, engine)
+    assert len(rows) == 4 and rows[:len(before)] == before
 
 
 def test_target_stops_the_run(ws, engine):

@@ -176,7 +176,9 @@ def test_kill_9_with_three_in_flight_then_resume_scores_each_candidate_once(tmp_
     assert len(committed) >= 2 and proc.returncode == -signal.SIGKILL
     repo = git.Repo(ws)
     assert all(repo.git.rev_parse(f"refs/arctl/demo/inflight/{n}") == sha for n, sha in committed.items())
-    assert repo.head.commit.hexsha == [r for r in before if r["status"] in ("BASELINE", "KEPT")][-1]["commit"]
+    # The tip is the last winner recorded, or the one before it when the kill fell between a winner's row and the
+    # branch moving to it (the resume moves it; see the test below).
+    assert repo.head.commit.hexsha in [r["commit"] for r in before if r["status"] in ("BASELINE", "KEPT")][-2:]
 
     # Killed again while the resume re-evaluates the first of them: that one is then recorded as failed.
     proc = subprocess.Popen(argv, cwd=ws, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -216,6 +218,24 @@ def test_killed_between_its_row_and_the_inflight_record_a_candidate_is_not_score
     assert [r["candidate"] for r in rows].count(2) == 1, resumed.stdout
     assert "candidate 2 (" not in resumed.stdout  # not evaluated again
     check_judged_at_finish(rows)
+
+
+def test_killed_between_a_winners_row_and_the_branch_move_the_resume_moves_it(tmp_path, engine):
+    """The row says KEPT, but neither the note nor the branch had followed: the resume completes both, so the
+    tip is the winner and `arctl verify` finds the chain it walks intact."""
+    ws = workspace(tmp_path, "catalog")  # candidate N takes catalog entry N: entry 1 beats the baseline
+    argv = ["run", "demo", "--workers", "2", "--max-iters", "2"]  # one candidate in flight, the one killed
+    proc = arctl(*argv, cwd=ws, env={"ARCTL_FAULT": "after_record:1"}, check=False)
+    assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr
+    baseline, winner = ledger(ws)
+    assert winner["status"] == "KEPT" and winner["candidate"] == 1
+    repo = git.Repo(ws)
+    assert repo.head.commit.hexsha == baseline["commit"]  # the branch had not moved yet
+    resumed = arctl(*argv, cwd=ws)
+    assert "moving the branch to the best" in resumed.stdout
+    rows = assert_consistent(ws, engine)  # the tip is the winner, and every row has its note
+    assert [r["commit"] for r in rows] == [baseline["commit"], winner["commit"]]
+    assert "all 2 kept commits reproduce" in arctl("verify", "demo", cwd=ws).stdout
 
 
 def test_ctrl_c_with_three_in_flight_finishes_them_then_stops(tmp_path, engine):

@@ -201,6 +201,7 @@ class Ratchet:
         if status in feedback.FAILED:  # what the agent may see of it comes from a container without real labels
             row.smoke = smoke.safely(proposal.train_py.encode(), self.task, self.image, self.limits, self.engine)
         self._append(row)
+        _fault("after_row", iteration)
         self._note(row)
         if not status.keeps and best is not None:
             self._reset(best.commit)

@@ -31,6 +31,7 @@ def recover(ratchet) -> None:
     if ratchet.repo.is_dirty(untracked_files=False):
         ratchet.say("recovery: discarding an uncommitted train.py left by an interrupted iteration")
         ratchet._reset("HEAD")
+    restore_notes(ratchet)
     if best is None:
         if pending and pending.get("commit") == head:
             raise ArctlError("the run's branch carries a candidate but has no baseline; delete the branch to start over")
@@ -40,7 +41,11 @@ def recover(ratchet) -> None:
         ratchet.pending_path.unlink(missing_ok=True)
         return
     if head in {r.commit for r in ratchet.ledger.rows}:
-        ratchet.say(f"recovery: resetting the discarded commit {head[:10]} to the best {best.commit[:10]}")
+        if head in {r.commit for r in ratchet.ledger.rows if r.status.keeps}:  # stopped between a winner's row and the move
+            ratchet.say(f"recovery: moving the branch to the best {best.commit[:10]}, recorded as kept just before "
+                        "the interruption")
+        else:
+            ratchet.say(f"recovery: resetting the discarded commit {head[:10]} to the best {best.commit[:10]}")
         ratchet._reset(best.commit)
         ratchet.pending_path.unlink(missing_ok=True)
         return
@@ -74,3 +79,17 @@ def record_crash(ratchet, iteration: int, proposal: Proposal, commit: str, attem
     ratchet._note(row)
     ratchet._reset(best)
     ratchet.pending_path.unlink(missing_ok=True)
+
+
+def restore_notes(ratchet) -> None:
+    """Write the note of any recorded row that lacks it: the process stopped between the row and its note.
+
+    The ledger is the record; a note is its copy on the commit, which `arctl verify` reads in a clone.
+    """
+    noted = repository.noted(ratchet.repo, ratchet.name)
+    for row in ratchet.ledger.rows:
+        if row.commit and row.commit not in noted:
+            ratchet.say(f"recovery: restoring the note of iteration {row.iter} ({row.commit[:10]}), "
+                        "recorded just before the interruption")
+            ratchet._note(row)
+            noted.add(row.commit)

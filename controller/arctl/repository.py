@@ -72,6 +72,15 @@ def read_note(repo: git.Repo, run: str, commit_sha: str) -> str | None:
         return None
 
 
+def noted(repo: git.Repo, run: str) -> set[str]:
+    """The commits that carry a note of this run."""
+    try:
+        listing = repo.git.notes("--ref", notes_ref(run), "list")
+    except git.GitCommandError:  # no note written yet
+        return set()
+    return {line.split()[1] for line in listing.splitlines() if line.strip()}
+
+
 def keep_reachable(repo: git.Repo, run: str, iteration: int, commit_sha: str) -> None:
     """refs/arctl/RUN/iter-N: every attempt stays reachable after a reset."""
     repo.git.update_ref(f"refs/arctl/{run}/iter-{iteration}", commit_sha)
