@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -129,6 +130,20 @@ def find_sshd() -> str:
     pytest.fail("no sshd: `bash .ci/setup` unpacks Debian's openssh-server into .venv/opt/openssh for this test")
 
 
+def ssh_sessions_of_this_process() -> list[int]:
+    """The pids of the `ssh ... docker system dial-stdio` processes this process started."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == os.getpid() and b"dial-stdio" in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
 @pytest.fixture(scope="module")
 def ssh_engine():
     """An sshd on 127.0.0.1 that lets root in with a key made here; `ssh` on PATH uses this test's config."""
@@ -150,7 +165,7 @@ def ssh_engine():
     Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation directory
     proc = subprocess.Popen([find_sshd(), "-D", "-f", str(d / "sshd_config"), "-E", str(d / "sshd.log")])
     try:
-        yield f"ssh://root@127.0.0.1:{port}", str(d / "bin")
+        yield f"ssh://root@127.0.0.1:{port}", str(d / "bin"), d / "sshd.log"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -161,7 +176,7 @@ def test_folds_run_through_an_ssh_engine_score_as_on_the_local_engine(ssh_engine
                                                                       monkeypatch):
     # Seen failing: without paramiko installed the docker SDK refused every ssh:// engine, even with its own
     # ssh client ("Install paramiko package to enable ssh:// support"); arctl now depends on docker[ssh].
-    url, ssh_bin = ssh_engine
+    url, ssh_bin, sshd_log = ssh_engine
     monkeypatch.setenv("PATH", f"{ssh_bin}:{os.environ['PATH']}")
     spec = EngineSpec(url=url, name="ssh")
     for _ in range(60):  # sshd takes a moment to listen
@@ -173,10 +188,22 @@ def test_folds_run_through_an_ssh_engine_score_as_on_the_local_engine(ssh_engine
     source = candidate("slow_baseline.py", SLEEP=0.1)
     local = evaluate.evaluate(source, heart_task, image, Limits(deadline=120), engine=engine)
     remote = Engine(spec, 2)
+    sessions = sshd_log.read_text().count("Accepted publickey")
     try:
         through_ssh = evaluate.evaluate(source, heart_task, image, Limits(deadline=120), engine=Pool([remote]))
+        opened = sshd_log.read_text().count("Accepted publickey") - sessions
+        # A session that ended meanwhile (a network drop, sshd restarted) is not reused: the next call logs in.
+        ended = ssh_sessions_of_this_process()
+        assert ended
+        for pid in ended:
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+        assert remote.client.ping()
     finally:  # closed while sshd still runs: at exit a pooled ssh connection would write into a dead pipe
         remote.client.close()
     assert through_ssh.verdict == local.verdict == "ok", through_ssh.reason + through_ssh.stderr_tail
     assert through_ssh.fold_scores == local.fold_scores
     assert {job["engine"] for job in through_ssh.jobs.values()} == {"ssh"}
+    # Sessions are reused: the docker SDK's ssh client logged in again for every API call, 91 times for this
+    # evaluation (docker/docker-py#2966); now 7, one per request made at the same time.
+    assert 0 < opened <= 16, f"{opened} ssh sessions for one evaluation"

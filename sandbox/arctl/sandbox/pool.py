@@ -18,6 +18,7 @@ import requests.exceptions
 
 from arctl.errors import ArctlError
 from arctl.sandbox import engine as docker_engine
+from arctl.sandbox import sshreuse
 
 LOCAL = "local"
 TLS_API_VERSION = "1.41"  # Docker Engine 20.10's API, the oldest engine arctl supports; newer engines accept it
@@ -82,6 +83,8 @@ def connect(spec: EngineSpec) -> docker.DockerClient:
             c.api.trust_env = False
         else:
             c = docker.DockerClient(base_url=spec.url, timeout=30, use_ssh_client=spec.url.startswith("ssh://"))
+            if spec.url.startswith("ssh://"):
+                sshreuse.reuse_sessions(c, spec.url)
         c.ping()
         return c
     except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as e:
